@@ -1,0 +1,381 @@
+"""Serving a model that lives in this process: one bounded FIFO queue, one worker per copy.
+
+A model object loaded in process (a llama.cpp ``Llama``, say) is usually not thread-safe, so
+:class:`InProcessBackend` drives each loaded copy ("slot") with one worker thread, all of
+them pulling from one bounded queue shared by every caller in every thread and event loop:
+
+* **Admission.** At most one running job per copy plus ``max_queue`` waiting; one more
+  fails at once with :class:`~router.errors.BackendUnavailable` ("queue full").
+  :meth:`InProcessBackend.queue_depth` (waiting + running) tells latency-aware routing how
+  busy the model is.
+* **Sync callers** (``chat``, ``stream``) are handed the model: the worker that dequeues
+  their job sets ``Job.turn`` and the caller runs the job in its own thread (so a stream
+  yields tokens with no hand-off between threads), then releases the copy. A sync caller
+  that arrives while nobody waits and a copy is idle claims it at once, without waking a
+  worker.
+* **Async callers** (``achat``, ``astream``) never block their event loop: the worker runs
+  their job and feeds the result through a :class:`concurrent.futures.Future` (whole
+  completions) or, chunk by chunk, into an :class:`asyncio.Queue` on the caller's loop.
+* **Deadlines and cancellation.** A job past its deadline or given up by its caller is
+  ``stopped()``; the model-specific code checks it between tokens.
+* **Close** fails every waiting job, cancels running ones, joins the workers and unloads
+  each copy no one is still using.
+
+A subclass supplies the model-specific parts: :meth:`~InProcessBackend._slot` (load or
+return copy ``i``), :meth:`~InProcessBackend._generate` and :meth:`~InProcessBackend._chunks`
+(run a job on a copy), :meth:`~InProcessBackend._translate` (an exception into the
+:mod:`router.errors` tree), :meth:`~InProcessBackend._unload` (free a copy), and optionally
+:meth:`~InProcessBackend._check_request` (refuse a request before it is queued).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from concurrent.futures import Future
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
+
+from router import errors
+from router.backends.base import Backend
+from router.completion import ChatCompletion, ChatCompletionChunk
+from router.config import BackendSpec
+from router.messages import ChatRequest
+
+_END = object()
+
+
+class Job:
+    """One request in the queue. A job with a ``sink`` (async callers) is run by the worker,
+    which pushes chunks (or a completion into ``future``); one without is run by its caller's
+    own thread once the worker hands it the model (``turn``) and waits for ``done``."""
+
+    __slots__ = (
+        "backend",
+        "cancelled",
+        "counted",
+        "deadline",
+        "done",
+        "future",
+        "request",
+        "sink",
+        "slot",
+        "turn",
+    )
+
+    def __init__(self, backend: str, request: ChatRequest, timeout: float | None, sink: Any):
+        self.backend = backend
+        self.request = request
+        self.deadline = time.monotonic() + timeout if timeout else None
+        self.sink: Callable[[Any], None] | None = sink
+        self.future: Future[ChatCompletion] = Future()
+        self.cancelled = False
+        self.turn = threading.Event()
+        self.done = threading.Event()
+        self.slot = 0
+        self.counted = False  # in the backend's running count
+
+    def stopped(self) -> bool:
+        """Whether the job should stop: its caller gave up, or its deadline has passed."""
+        return self.cancelled or (self.deadline is not None and time.monotonic() > self.deadline)
+
+
+class ModelSlot(Protocol):
+    """One loaded copy of a model; ``job`` is the job running on it, if any."""
+
+    job: Job | None
+
+
+SlotT = TypeVar("SlotT", bound=ModelSlot)
+
+
+class InProcessBackend(Backend, Generic[SlotT]):
+    """A backend whose model copies run in this process. See the module docstring."""
+
+    worker_prefix: ClassVar[str] = "inprocess"
+    """Worker threads are named ``{worker_prefix}-{backend name}-{copy index}``."""
+
+    def __init__(self, spec: BackendSpec, *, instances: int, max_queue: int) -> None:
+        super().__init__(spec)
+        self._max_queue = max_queue
+        self._slots: list[SlotT | None] = [None] * instances
+        self._pending: deque[Job] = deque()
+        self._running = 0
+        self._busy = [False] * instances
+        self._cond = threading.Condition()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+
+    # --- what a subclass supplies -----------------------------------------------------
+
+    def _slot(self, i: int) -> SlotT:
+        """Copy ``i`` of the model, loading it first if need be (called from any thread)."""
+        raise NotImplementedError
+
+    def _generate(self, slot: SlotT, job: Job) -> ChatCompletion:
+        """Run a non-streamed job on ``slot``."""
+        raise NotImplementedError
+
+    def _chunks(self, slot: SlotT, job: Job) -> Iterator[ChatCompletionChunk]:
+        """Run a streamed job on ``slot``; the last chunk carries ``usage``."""
+        raise NotImplementedError
+
+    def _translate(self, exc: BaseException, job: Job) -> errors.BackendError:
+        """``exc``, raised running ``job``, as a :class:`~router.errors.BackendError`."""
+        raise NotImplementedError
+
+    def _unload(self, slot: SlotT) -> None:
+        """Free a copy no one uses any more (at close)."""
+
+    def _check_request(self, request: ChatRequest) -> None:
+        """Refuse a request this model cannot serve, before it is queued."""
+
+    # --- the queue and its workers ----------------------------------------------------
+
+    def _start_workers(self) -> None:
+        with self._cond:
+            if self._threads or self._closed:
+                return
+            for i in range(len(self._slots)):
+                name = f"{self.worker_prefix}-{self.name}-{i}"
+                t = threading.Thread(target=self._work, args=(i,), name=name, daemon=True)
+                self._threads.append(t)
+                t.start()
+
+    def _submit(self, request: ChatRequest, timeout: float | None, sink: Any = None) -> Job:
+        self._check_request(request)
+        job = Job(self.name, request, timeout, sink)
+        self._start_workers()
+        with self._cond:
+            if self._closed:
+                raise errors.BackendUnavailable("backend is closed", backend=self.name)
+            # One running job per instance, plus ``max_queue`` waiting.
+            if len(self._pending) + self._running >= self._max_queue + len(self._slots):
+                raise errors.BackendUnavailable("queue full", backend=self.name)
+            idle = [i for i, busy in enumerate(self._busy) if not busy]
+            if sink is None and idle and not self._pending:
+                # Nobody is waiting and a copy is idle: a sync caller takes it at once,
+                # without waking the worker (two thread switches saved per request).
+                self._claim(job, idle[0])
+                job.turn.set()
+            else:
+                self._pending.append(job)
+                self._cond.notify_all()
+        return job
+
+    def _claim(self, job: Job, i: int) -> None:
+        """Mark copy ``i`` busy with ``job`` (the condition's lock is held)."""
+        self._busy[i] = True
+        self._running += 1
+        job.counted, job.slot = True, i
+
+    def queue_depth(self) -> int:
+        """Requests queued or running on this model in this process."""
+        return len(self._pending) + self._running
+
+    def _work(self, i: int) -> None:
+        while True:
+            with self._cond:
+                while (not self._pending or self._busy[i]) and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                job = self._pending.popleft()
+                self._claim(job, i)
+            deliver: Callable[[], None] | None = None
+            try:
+                if job.sink is None:  # a sync caller runs it in its own thread
+                    if not job.cancelled:
+                        job.turn.set()
+                        while not job.done.wait(0.5) and not self._closed:
+                            pass
+                else:
+                    deliver = self._run(i, job, job.sink)
+            finally:
+                self._release(job)
+            if deliver is not None:
+                deliver()  # after the count drops: depth is 0 once a caller has its answer
+
+    def _release(self, job: Job) -> None:
+        """Take a finished job out of the running count (once), then let its waiter go."""
+        with self._cond:
+            if job.counted:
+                job.counted = False
+                self._running -= 1
+                self._busy[job.slot] = False
+                self._cond.notify_all()
+        job.done.set()
+
+    def _run(self, i: int, job: Job, sink: Callable[[Any], None]) -> Callable[[], None] | None:
+        """Run an async caller's job here; returns how to hand over its end."""
+        if not job.future.set_running_or_notify_cancel():
+            return None  # the caller gave up while the job waited
+        try:
+            if job.stopped():
+                raise errors.BackendTimeout("timed out in the queue", backend=self.name)
+            slot = self._slot(i)
+            slot.job = job
+            try:
+                if not job.request.stream:
+                    result = self._generate(slot, job)
+                    return lambda: job.future.set_result(result)
+                for chunk in self._chunks(slot, job):
+                    sink(chunk)
+                return lambda: sink(_END)
+            finally:
+                slot.job = None
+        except Exception as exc:
+            err = self._translate(exc, job)
+
+            def fail() -> None:
+                sink(err)
+                job.future.set_exception(err)
+
+            return fail
+
+    def _inline(self, request: ChatRequest, timeout: float | None) -> tuple[Job, SlotT]:
+        """Wait for this thread's turn on the model: FIFO with every other caller."""
+        job = self._submit(request, timeout)
+        if not job.turn.wait(_left(job)):
+            job.cancelled = True
+            self._release(job)
+            raise errors.BackendTimeout("timed out in the queue", backend=self.name)
+        try:
+            if self._closed:
+                raise errors.BackendUnavailable("backend closed", backend=self.name)
+            slot = self._slot(job.slot)
+        except BaseException:
+            self._release(job)
+            raise
+        slot.job = job
+        return job, slot
+
+    # --- the Backend interface --------------------------------------------------------
+
+    def chat(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ChatCompletion:
+        """Wait for a copy in this thread, then run the request on it."""
+        job, slot = self._inline(request, timeout)
+        try:
+            return self._generate(slot, job)
+        except errors.BackendError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, job) from exc
+        finally:
+            slot.job = None
+            self._release(job)
+
+    async def achat(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ChatCompletion:
+        """Queue the request for a worker and await its future, never blocking the loop."""
+        job = self._submit(request.model_copy(update={"stream": False}), timeout, _ignore)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(job.future), timeout)
+        except asyncio.TimeoutError:
+            raise errors.BackendTimeout("timed out", backend=self.name) from None
+        finally:
+            job.cancelled = job.cancelled or not job.future.done()
+
+    def stream(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[ChatCompletionChunk]:
+        """Wait for a copy in this thread, then stream from it."""
+        # Chunks go from the model to the caller in the caller's thread: no hand-off per token.
+        job, slot = self._inline(request.model_copy(update={"stream": True}), timeout)
+        try:
+            yield from self._chunks(slot, job)
+        except errors.BackendError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, job) from exc
+        finally:
+            slot.job = None
+            self._release(job)
+
+    async def astream(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        """Queue the request for a worker, which feeds its chunks to this loop's queue."""
+        loop = asyncio.get_running_loop()
+        items: asyncio.Queue[Any] = asyncio.Queue()
+        job = self._submit(
+            request.model_copy(update={"stream": True}),
+            timeout,
+            lambda x: loop.call_soon_threadsafe(items.put_nowait, x),
+        )
+        try:
+            while True:
+                try:
+                    item = await asyncio.wait_for(items.get(), _left(job))
+                except asyncio.TimeoutError:
+                    raise errors.BackendTimeout("timed out", backend=self.name) from None
+                if item is _END:
+                    return
+                yield _chunk(item)
+        finally:
+            job.cancelled = True
+
+    def close(self) -> None:
+        """Stop the workers (a running job stops at its next token) and free the models."""
+        with self._cond:
+            if self._closed:
+                return
+            self._closed = True
+            pending, self._pending = list(self._pending), deque()
+            self._cond.notify_all()
+        for job in pending:
+            err = errors.BackendUnavailable("backend closed", backend=self.name)
+            if job.sink is None:
+                job.turn.set()  # its caller wakes, sees the backend closed, and raises
+            else:
+                job.sink(err)
+            if job.future.set_running_or_notify_cancel():
+                job.future.set_exception(err)
+        for slot in self._slots:
+            if slot is not None and slot.job is not None:
+                slot.job.cancelled = True
+        for t in self._threads:
+            t.join(timeout=30)
+        for i, slot in enumerate(self._slots):
+            # A model still in use (a stuck worker, a stream its caller left suspended) is
+            # left to the garbage collector: freeing it under its user would crash.
+            worker_alive = i < len(self._threads) and self._threads[i].is_alive()
+            busy = slot is None or slot.job is not None or worker_alive
+            if slot is not None and not busy:
+                self._unload(slot)
+                self._slots[i] = None
+
+
+def _ignore(item: Any) -> None:
+    """The sink of a whole (non-streamed) completion, which arrives through the future."""
+
+
+def _left(job: Job) -> float | None:
+    return None if job.deadline is None else max(job.deadline - time.monotonic(), 0.0)
+
+
+def _chunk(item: Any) -> ChatCompletionChunk:
+    if isinstance(item, BaseException):
+        raise item
+    return item

@@ -1,0 +1,208 @@
+"""The backend interface: a chat call, a streaming call, a health probe, close.
+
+Retries, fallbacks, budgets, privacy checks and tracing live above this interface, in the
+router, never inside a backend. A backend's only other duty is to translate its failures
+into the typed tree in :mod:`router.errors` at its boundary (``raise X from exc``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from router import errors
+from router.completion import (
+    AssistantOut,
+    ChatCompletion,
+    ChatCompletionChunk,
+    Choice,
+    ChunkChoice,
+    Delta,
+    Usage,
+    trusted,
+)
+from router.config import BackendSpec
+from router.messages import ChatRequest
+
+_random = random.Random()
+_M = TypeVar("_M", bound=BaseModel)
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """The result of a health probe."""
+
+    ok: bool
+    detail: str = ""
+    latency_ms: float | None = None
+
+
+class Backend:
+    """Base class of every backend. Subclasses implement ``chat`` and ``stream`` at least.
+
+    The async variants default to running the sync ones in a worker thread, which is right
+    for in-process models; network backends override them with native async clients.
+    """
+
+    spec: BackendSpec
+
+    def __init__(self, spec: BackendSpec) -> None:
+        self.spec = spec
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def chat(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ChatCompletion:
+        """One chat completion. Raises a :class:`~router.errors.BackendError` on failure.
+
+        ``timeout`` bounds the whole call in seconds; ``headers`` are extra HTTP headers
+        (W3C trace context) that network backends send and in-process ones ignore.
+        """
+        raise NotImplementedError
+
+    async def achat(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ChatCompletion:
+        return await asyncio.to_thread(self.chat, request, timeout=timeout, headers=headers)
+
+    def stream(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[ChatCompletionChunk]:
+        """Stream chunks; the last one carries ``usage``. Errors raise mid-iteration."""
+        raise NotImplementedError
+
+    async def astream(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        """Async streaming; the default pulls the sync stream from a worker thread."""
+        it = self.stream(request, timeout=timeout, headers=headers)
+        done = object()
+        while True:
+            chunk = await asyncio.to_thread(next, it, done)
+            if chunk is done:
+                return
+            yield chunk  # type: ignore[misc]
+
+    def health(self) -> Health:
+        return Health(ok=True, detail="no probe for this backend")
+
+    async def ahealth(self) -> Health:
+        return await asyncio.to_thread(self.health)
+
+    def queue_depth(self) -> int:
+        """Requests waiting for this backend in this process (in-process models queue)."""
+        return 0
+
+    def metadata(self) -> dict[str, Any]:
+        """Facts about the model (architecture, experts, context ...), for listings."""
+        return {}
+
+    def close(self) -> None:
+        """Release resources. Safe to call twice."""
+
+    async def aclose(self) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        s = self.spec
+        return f"<{type(self).__name__} {s.name} tier={s.tier} zone={s.zone} model={s.model}>"
+
+
+def completion_id() -> str:
+    """A fresh ``chatcmpl-`` id (unique, not secret)."""
+    return f"chatcmpl-{_random.getrandbits(96):024x}"
+
+
+def make_completion(
+    model: str,
+    text: str | None,
+    *,
+    prompt_tokens: int,
+    completion_tokens: int,
+    finish_reason: str = "stop",
+    tool_calls: list[Any] | None = None,
+    id: str | None = None,
+) -> ChatCompletion:
+    """Build a completion without re-validating fields we produced ourselves (hot path)."""
+    msg = trusted(AssistantOut, role="assistant", content=text, tool_calls=tool_calls, refusal=None)
+    usage = trusted(
+        Usage,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        total_tokens=prompt_tokens + completion_tokens,
+        completion_tokens_details=None,
+    )
+    return trusted(
+        ChatCompletion,
+        id=id or completion_id(),
+        object="chat.completion",
+        created=int(time.time()),
+        model=model,
+        choices=[trusted(Choice, index=0, message=msg, finish_reason=finish_reason)],
+        usage=usage,
+        route=None,
+    )
+
+
+def make_chunk(
+    id: str,
+    model: str,
+    content: str | None = None,
+    *,
+    role: str | None = None,
+    finish_reason: str | None = None,
+    usage: Usage | None = None,
+    created: int | None = None,
+) -> ChatCompletionChunk:
+    choices = []
+    if content is not None or role is not None or finish_reason is not None:
+        delta = trusted(Delta, role=role, content=content, tool_calls=None)
+        choices = [trusted(ChunkChoice, index=0, delta=delta, finish_reason=finish_reason)]
+    return trusted(
+        ChatCompletionChunk,
+        id=id,
+        object="chat.completion.chunk",
+        created=created if created is not None else int(time.time()),
+        model=model,
+        choices=choices,
+        usage=usage,
+        route=None,
+        event=None,
+    )
+
+
+def options_from_spec(model: type[_M], spec: BackendSpec) -> _M:
+    """Validate ``spec.options`` with a backend's options model; a bad option raises
+    :class:`~router.errors.ConfigError` naming the backend and the option."""
+    try:
+        return model.model_validate(spec.options)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in err["loc"])
+        msg = "unknown option" if err["type"] == "extra_forbidden" else err["msg"]
+        raise errors.ConfigError(f"backend {spec.name}: options.{where}: {msg}") from None

@@ -1,0 +1,357 @@
+"""One backend for every OpenAI-compatible server: llama.cpp's ``llama-server``, vLLM,
+Ollama and llama-cpp-python's server. Only the health probe differs between them.
+
+.. code-block:: yaml
+
+    - name: big-moe
+      tier: large
+      zone: local
+      kind: openai_compatible
+      model: qwen3-30b-a3b            # the model name the server knows
+      context_window: 32768
+      capabilities: {streaming_usage: true}
+      api_key_env: BIG_MOE_KEY        # optional
+      options: {base_url: "http://127.0.0.1:8080/v1", server: llama_server}
+
+Pooled sync and async ``httpx`` clients; connect, read, write and pool timeouts from the
+options, and the router's per-attempt ``timeout`` caps each of them and bounds a stream.
+Server-sent events are parsed line by line as they arrive. ``stream_options.include_usage``
+is sent only when the spec declares ``capabilities.streaming_usage``; when a stream ends
+without usage, the backend adds an estimate marked ``estimated: true`` (see
+:class:`~router.backends.openai_wire.StreamUsage`). The W3C ``traceparent`` header the router
+passes in ``headers`` is sent with each request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any, Literal
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field
+
+from router import __version__, errors
+from router.backends import openai_wire as wire
+from router.backends.base import Backend, Health, options_from_spec
+from router.completion import ChatCompletion, ChatCompletionChunk
+from router.config import BackendSpec
+from router.messages import ChatRequest
+
+Server = Literal["generic", "llama_server", "vllm", "ollama", "llama_cpp_python"]
+# Where each server answers a health probe, relative to its root (base URL minus "/v1").
+_HEALTH = {"llama_server": "/health", "vllm": "/health", "ollama": "/"}
+
+
+class HTTPOptions(BaseModel):
+    """``options`` of ``kind: openai_compatible``."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_url: str = Field(pattern=r"^https?://", description="e.g. http://127.0.0.1:8080/v1")
+    server: Server = "generic"
+    health_path: str | None = Field(default=None, description="Overrides the server's probe.")
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=120.0, gt=0)
+    write_timeout: float = Field(default=30.0, gt=0)
+    pool_timeout: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=32, ge=1)
+
+
+class OpenAICompatibleBackend(Backend):
+    """A model behind an OpenAI-compatible ``/chat/completions`` endpoint."""
+
+    def __init__(self, spec: BackendSpec, options: HTTPOptions) -> None:
+        super().__init__(spec)
+        self.options = options
+        self.base_url = options.base_url.rstrip("/")
+        self.health_url = _health_url(self.base_url, options)
+        self._limits = httpx.Limits(max_connections=options.max_connections)
+        self._client = httpx.Client(timeout=self._timeout(None), limits=self._limits)
+        self._aclients: dict[int, httpx.AsyncClient] = {}
+
+    @classmethod
+    def from_spec(cls, spec: BackendSpec) -> OpenAICompatibleBackend:
+        """Build from a configuration entry; bad options raise :class:`ConfigError`."""
+        return cls(spec, options_from_spec(HTTPOptions, spec))
+
+    @classmethod
+    def check_options(cls, spec: BackendSpec) -> None:
+        options_from_spec(HTTPOptions, spec)
+
+    @classmethod
+    def describe(cls, spec: BackendSpec) -> dict[str, Any]:
+        """:meth:`metadata` without building the backend."""
+        o = options_from_spec(HTTPOptions, spec)
+        return _describe(spec, o, o.base_url.rstrip("/"))
+
+    # --- plumbing -------------------------------------------------------------------
+
+    def _timeout(self, total: float | None) -> httpx.Timeout:
+        o = self.options
+
+        def cap(x: float) -> float:
+            return min(x, total) if total else x
+
+        return httpx.Timeout(
+            connect=cap(o.connect_timeout),
+            read=cap(o.read_timeout),
+            write=cap(o.write_timeout),
+            pool=cap(o.pool_timeout),
+        )
+
+    def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
+        h = {"User-Agent": f"hybrid-router/{__version__}", "Accept": "application/json"}
+        if self.spec.api_key_env is not None:
+            key = self.spec.api_key()
+            if key is None:
+                raise errors.AuthenticationFailed(
+                    f"environment variable {self.spec.api_key_env} is not set", backend=self.name
+                )
+            h["Authorization"] = f"Bearer {key}"
+        if extra:
+            h.update(extra)
+        return h
+
+    def _aclient(self) -> httpx.AsyncClient:
+        # One pool per event loop: pooled connections cannot move between loops.
+        loop = id(asyncio.get_running_loop())
+        client = self._aclients.get(loop)
+        if client is None:
+            client = httpx.AsyncClient(timeout=self._timeout(None), limits=self._limits)
+            self._aclients = {loop: client}  # an older loop's pool is dropped with its loop
+        return client
+
+    def _url(self) -> str:
+        return f"{self.base_url}/chat/completions"
+
+    def _body(self, request: ChatRequest, stream: bool) -> dict[str, Any]:
+        usage = self.spec.capabilities.streaming_usage
+        return wire.request_body(request, self.spec.model, stream=stream, include_usage=usage)
+
+    def _error(self, exc: Exception) -> errors.BackendError:
+        return _transport_error(exc, self.name)
+
+    def _completion(self, request: ChatRequest, resp: httpx.Response) -> ChatCompletion:
+        if resp.status_code != 200:
+            raise wire.error_from_status(
+                resp.status_code, backend=self.name, headers=resp.headers, body=resp.content
+            )
+        data = wire.parse_json(resp.content, backend=self.name)
+        completion = wire.parse_completion(data, backend=self.name, status=resp.status_code)
+        if completion.usage is None:
+            counter = wire.StreamUsage(request)
+            counter.add_text(completion.text)
+            completion.usage = counter.usage()
+        return completion
+
+    # --- the Backend interface ------------------------------------------------------
+
+    def chat(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ChatCompletion:
+        body, h = self._body(request, False), self._headers(headers)
+        try:
+            resp = self._client.post(
+                self._url(), json=body, headers=h, timeout=self._timeout(timeout)
+            )
+        except httpx.HTTPError as exc:
+            raise self._error(exc) from exc
+        return self._completion(request, resp)
+
+    async def achat(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ChatCompletion:
+        body, h = self._body(request, False), self._headers(headers)
+        client = self._aclient()
+        try:
+            resp = await asyncio.wait_for(
+                client.post(self._url(), json=body, headers=h, timeout=self._timeout(timeout)),
+                timeout,
+            )
+        except asyncio.TimeoutError:
+            raise errors.BackendTimeout("timed out", backend=self.name) from None
+        except httpx.HTTPError as exc:
+            raise self._error(exc) from exc
+        return self._completion(request, resp)
+
+    def stream(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[ChatCompletionChunk]:
+        body, h = self._body(request, True), self._headers(headers)
+        events = _Events(self.name, request, timeout)
+        try:
+            with self._client.stream(
+                "POST", self._url(), json=body, headers=h, timeout=self._timeout(timeout)
+            ) as resp:
+                if resp.status_code != 200:
+                    raise wire.error_from_status(
+                        resp.status_code, backend=self.name, headers=resp.headers, body=resp.read()
+                    )
+                for line in resp.iter_lines():
+                    yield from events.feed(line)
+                    if events.done:
+                        break
+        except httpx.HTTPError as exc:
+            raise self._error(exc) from exc
+        yield from events.finish()
+
+    async def astream(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        body, h = self._body(request, True), self._headers(headers)
+        events = _Events(self.name, request, timeout)
+        client = self._aclient()
+        try:
+            async with client.stream(
+                "POST", self._url(), json=body, headers=h, timeout=self._timeout(timeout)
+            ) as resp:
+                if resp.status_code != 200:
+                    raw = await resp.aread()
+                    raise wire.error_from_status(
+                        resp.status_code, backend=self.name, headers=resp.headers, body=raw
+                    )
+                async for line in resp.aiter_lines():
+                    for chunk in events.feed(line):
+                        yield chunk
+                    if events.done:
+                        break
+        except httpx.HTTPError as exc:
+            raise self._error(exc) from exc
+        for chunk in events.finish():
+            yield chunk
+
+    def health(self) -> Health:
+        t0 = time.perf_counter()
+        try:
+            resp = self._client.get(self.health_url, headers=self._probe_headers(), timeout=5.0)
+        except (httpx.HTTPError, errors.AuthenticationFailed) as exc:
+            return Health(ok=False, detail=_probe_failure(exc))
+        return _health(resp, t0)
+
+    async def ahealth(self) -> Health:
+        t0 = time.perf_counter()
+        try:
+            resp = await self._aclient().get(
+                self.health_url, headers=self._probe_headers(), timeout=5.0
+            )
+        except (httpx.HTTPError, errors.AuthenticationFailed) as exc:
+            return Health(ok=False, detail=_probe_failure(exc))
+        return _health(resp, t0)
+
+    def _probe_headers(self) -> dict[str, str]:
+        return self._headers(None) if self.spec.api_key() is not None else {}
+
+    def metadata(self) -> dict[str, Any]:
+        return _describe(self.spec, self.options, self.base_url)
+
+    def close(self) -> None:
+        """Close the sync pool. Async pools belong to their event loop: close them with
+        :meth:`aclose` from that loop; here they are only dropped."""
+        self._client.close()
+        self._aclients = {}
+
+    async def aclose(self) -> None:
+        self._client.close()
+        clients, self._aclients = list(self._aclients.values()), {}
+        for client in clients:
+            await client.aclose()
+
+
+class _Events:
+    """Turns the lines of an SSE response into chunks, and adds usage when none came."""
+
+    def __init__(self, backend: str, request: ChatRequest, timeout: float | None) -> None:
+        self.backend = backend
+        self.sse = wire.SSEDecoder()
+        self.usage = wire.StreamUsage(request)
+        self.done = False
+        self.deadline = time.monotonic() + timeout if timeout else None
+
+    def feed(self, line: str) -> list[ChatCompletionChunk]:
+        data = self.sse.feed(line)
+        return [] if data is None else self._event(data)
+
+    def _event(self, data: str) -> list[ChatCompletionChunk]:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise errors.BackendTimeout("stream timed out", backend=self.backend)
+        if data.strip() == wire.DONE:
+            self.done = True
+            return []
+        raw = wire.parse_json(data, backend=self.backend)
+        return [self.usage.add(wire.parse_chunk(raw, backend=self.backend))]
+
+    def finish(self) -> list[ChatCompletionChunk]:
+        rest = self.sse.flush()
+        out = self._event(rest) if rest is not None and not self.done else []
+        return out + self.usage.tail()
+
+
+def _health_url(base_url: str, o: HTTPOptions) -> str:
+    root = base_url[:-3] if base_url.endswith("/v1") else base_url
+    if o.health_path is not None:
+        return root + o.health_path
+    path = _HEALTH.get(o.server)
+    return root + path if path else f"{base_url}/models"
+
+
+def _describe(spec: BackendSpec, o: HTTPOptions, base_url: str) -> dict[str, Any]:
+    return {
+        "base_url": base_url,
+        "server": o.server,
+        "model": spec.model,
+        "health_url": _health_url(base_url, o),
+        "streaming_usage": spec.capabilities.streaming_usage,
+        "auth": f"bearer key from ${spec.api_key_env}" if spec.api_key_env else "none",
+        "timeouts_s": {
+            "connect": o.connect_timeout,
+            "read": o.read_timeout,
+            "write": o.write_timeout,
+            "pool": o.pool_timeout,
+        },
+    }
+
+
+def _transport_error(exc: Exception, backend: str) -> errors.BackendError:
+    """Map an ``httpx`` transport failure (never an HTTP status) to our errors."""
+    if isinstance(exc, httpx.TimeoutException):
+        return errors.BackendTimeout(f"timed out ({type(exc).__name__})", backend=backend)
+    if isinstance(exc, httpx.ConnectError):
+        return errors.BackendUnavailable("connection refused or unreachable", backend=backend)
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return errors.BackendUnavailable(
+            f"connection broken ({type(exc).__name__})", backend=backend
+        )
+    if isinstance(exc, httpx.DecodingError):
+        return errors.MalformedResponse("response body could not be decoded", backend=backend)
+    return errors.BackendUnavailable(f"transport error ({type(exc).__name__})", backend=backend)
+
+
+def _probe_failure(exc: Exception) -> str:
+    if isinstance(exc, errors.AuthenticationFailed):
+        return exc.message
+    return _transport_error(exc, "").message
+
+
+def _health(resp: httpx.Response, t0: float) -> Health:
+    ms = (time.perf_counter() - t0) * 1000
+    if resp.status_code == 200:
+        return Health(ok=True, detail="HTTP 200", latency_ms=ms)
+    why = " (loading or unhealthy)" if resp.status_code == 503 else ""
+    return Health(ok=False, detail=f"HTTP {resp.status_code}{why}", latency_ms=ms)

@@ -1,0 +1,355 @@
+"""The OpenAI chat wire format, shared by the HTTP and proprietary backends.
+
+Three jobs, each written once:
+
+* requests: :func:`request_body` turns a :class:`~router.messages.ChatRequest` into the JSON
+  body of ``POST /chat/completions``;
+* responses: :func:`parse_completion` and :func:`parse_chunk` validate what a server sent
+  into our types, and :class:`SSEDecoder` splits a server-sent-event stream incrementally;
+* errors: :func:`error_from_status` maps an HTTP status, its headers and its body to the
+  typed tree in :mod:`router.errors`.
+
+Error messages built here hold the status, the server's error ``type``/``code`` and token
+counts, never the server's free-text message: servers echo request content in it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from router import errors
+from router.backends.base import make_chunk
+from router.classify.classifier import estimate_tokens
+from router.completion import ChatCompletion, ChatCompletionChunk, Usage
+from router.messages import ChatRequest
+
+_CONTEXT_CODES = frozenset(
+    {"context_length_exceeded", "exceed_context_size_error", "string_above_max_length"}
+)
+_CONTEXT_WORDS = (
+    "context length",
+    "context_length",
+    "context window",
+    "context size",
+    "maximum context",
+    "prompt is too long",
+    "too many tokens",
+    "exceed context",
+)
+_REFUSAL_CODES = frozenset({"content_filter", "content_policy_violation"})
+_WINDOW = re.compile(r"(?:maximum context length|context window|n_ctx)\D{0,20}(\d+)", re.I)
+_NEEDED = re.compile(r"(?:requested|resulted in|n_prompt_tokens)\D{0,20}(\d+)", re.I)
+
+
+# --- configuration ---------------------------------------------------------------------
+
+
+# --- requests ------------------------------------------------------------------------
+
+
+def request_body(
+    request: ChatRequest, model: str, *, stream: bool, include_usage: bool = False
+) -> dict[str, Any]:
+    """The JSON body for ``POST {base_url}/chat/completions``."""
+    body: dict[str, Any] = {"model": model, "messages": request.wire_messages()}
+    body.update(request.generation_params())
+    body.pop("stream_options", None)
+    body["stream"] = stream
+    if stream and include_usage:
+        body["stream_options"] = {"include_usage": True}
+    elif not stream:
+        body.pop("stream", None)
+    return body
+
+
+# --- responses -----------------------------------------------------------------------
+
+
+def _strip_ours(data: Mapping[str, Any]) -> dict[str, Any]:
+    # ``route`` and ``event`` are the router's own fields; a server never sets them.
+    return {k: v for k, v in data.items() if k not in ("route", "event")}
+
+
+def parse_completion(data: Any, *, backend: str, status: int | None = None) -> ChatCompletion:
+    """Validate a chat completion body. Raises :class:`~router.errors.MalformedResponse`,
+    or :class:`~router.errors.ContentRefused` when the provider filtered the whole answer."""
+    if isinstance(data, Mapping) and "error" in data and "choices" not in data:
+        raise error_from_status(status or 500, backend=backend, body=data)
+    if not isinstance(data, Mapping):
+        raise errors.MalformedResponse("response is not a JSON object", backend=backend)
+    try:
+        completion = ChatCompletion.model_validate(_strip_ours(data))
+    except ValidationError as exc:
+        raise errors.MalformedResponse(
+            f"response is not a chat completion ({_first_problem(exc)})", backend=backend
+        ) from None
+    if not completion.choices:
+        raise errors.MalformedResponse("response has no choices", backend=backend)
+    choice = completion.choices[0]
+    if (
+        choice.finish_reason == "content_filter"
+        and not choice.message.content
+        and not choice.message.tool_calls
+    ):
+        raise errors.ContentRefused("the provider filtered the answer", backend=backend)
+    return completion
+
+
+def parse_chunk(data: Any, *, backend: str) -> ChatCompletionChunk:
+    """Validate one streamed chunk. An ``{"error": ...}`` event raises its typed error."""
+    if isinstance(data, Mapping) and "error" in data and "choices" not in data:
+        err = data.get("error")
+        code = err.get("code") if isinstance(err, Mapping) else None
+        status = code if isinstance(code, int) and 400 <= code < 600 else 500
+        raise error_from_status(status, backend=backend, body=data)
+    if not isinstance(data, Mapping):
+        raise errors.MalformedResponse("stream event is not a JSON object", backend=backend)
+    try:
+        return ChatCompletionChunk.model_validate(_strip_ours(data))
+    except ValidationError as exc:
+        raise errors.MalformedResponse(
+            f"stream event is not a chat completion chunk ({_first_problem(exc)})",
+            backend=backend,
+        ) from None
+
+
+def parse_json(raw: bytes | str, *, backend: str) -> Any:
+    """JSON from a response body, or :class:`~router.errors.MalformedResponse`."""
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise errors.MalformedResponse("response is not valid JSON", backend=backend) from None
+
+
+def _first_problem(exc: ValidationError) -> str:
+    err = exc.errors(include_url=False)[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    return f"{loc}: {err['type']}" if loc else err["type"]
+
+
+class SSEDecoder:
+    """Splits a server-sent-event stream into the ``data`` of each event, line by line.
+
+    >>> d = SSEDecoder()
+    >>> [d.feed(x) for x in ['data: {"a": 1}', '']]
+    [None, '{"a": 1}']
+    """
+
+    def __init__(self) -> None:
+        self._data: list[str] = []
+
+    def feed(self, line: str) -> str | None:
+        """Feed one line (without its newline); returns an event's data when it ends."""
+        if not line:
+            if not self._data:
+                return None
+            out = "\n".join(self._data)
+            self._data = []
+            return out
+        if line.startswith(":"):
+            return None  # a comment, used as a keep-alive
+        name, _, value = line.partition(":")
+        if value.startswith(" "):
+            value = value[1:]
+        if name == "data":
+            self._data.append(value)
+        return None  # ``event``, ``id`` and ``retry`` fields carry nothing we use
+
+    def flush(self) -> str | None:
+        """The data of an event cut off without its blank line, if any."""
+        return self.feed("")
+
+
+DONE = "[DONE]"
+
+
+class StreamUsage:
+    """Watches a stream and, when the server sent no usage, supplies an estimate marked
+    ``estimated: true`` in a final usage-only chunk.
+
+    Prompt tokens use the classifier's estimate (about 4 characters a token, plus 4 per
+    message, which is what most chat templates add). Completion tokens are the larger of the
+    number of content deltas (servers built on llama.cpp send about one per token) and the
+    estimate from the text. Servers that count (``stream_options.include_usage``) are
+    always preferred: their usage passes through untouched.
+    """
+
+    def __init__(self, request: ChatRequest) -> None:
+        self.prompt = 3 + sum(estimate_tokens(m.text()) + 4 for m in request.messages)
+        self.deltas = 0
+        self.chars: list[str] = []
+        self.seen = False
+        self.last: ChatCompletionChunk | None = None
+
+    def add(self, chunk: ChatCompletionChunk) -> ChatCompletionChunk:
+        """Note one chunk from the server and return it."""
+        self.last = chunk
+        if chunk.usage is not None:
+            self.seen = True
+        for choice in chunk.choices:
+            if choice.delta.content:
+                self.deltas += 1
+                self.chars.append(choice.delta.content)
+            for call in choice.delta.tool_calls or ():
+                self.deltas += 1
+                if call.function is not None and call.function.arguments:
+                    self.chars.append(call.function.arguments)
+        return chunk
+
+    def add_text(self, text: str) -> None:
+        """Count a whole answer (a non-streamed response that came without usage)."""
+        self.chars.append(text)
+
+    def usage(self) -> Usage:
+        out = max(self.deltas, estimate_tokens("".join(self.chars)))
+        return Usage(
+            prompt_tokens=self.prompt,
+            completion_tokens=out,
+            total_tokens=self.prompt + out,
+            estimated=True,
+        )
+
+    def tail(self) -> list[ChatCompletionChunk]:
+        """The usage-only chunk to end the stream with, when the server sent no usage."""
+        last = self.last
+        if self.seen or last is None:
+            return []
+        return [make_chunk(last.id, last.model, usage=self.usage(), created=last.created)]
+
+
+# --- errors --------------------------------------------------------------------------
+
+
+def parse_retry_after(
+    headers: Mapping[str, str] | None, *, now: float | None = None
+) -> float | None:
+    """Seconds to wait from ``retry-after-ms``, or ``Retry-After`` (seconds or HTTP date)."""
+    if not headers:
+        return None
+    lower = {k.lower(): v for k, v in headers.items()}
+    ms = lower.get("retry-after-ms")
+    if ms is not None:
+        try:
+            return max(float(ms) / 1000.0, 0.0)
+        except ValueError:
+            pass
+    value = lower.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(when.timestamp() - (time.time() if now is None else now), 0.0)
+
+
+def _error_fields(body: Any) -> tuple[str | None, str | None, str, Mapping[str, Any]]:
+    """(type, code, lower-cased message for matching only, error object) from a body."""
+    if isinstance(body, bytes | str):
+        try:
+            body = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+            return None, None, text[:2000].lower(), {}
+    if not isinstance(body, Mapping):
+        return None, None, "", {}
+    err: Any = body.get("error", body)
+    if isinstance(err, str):
+        return None, None, err.lower(), {}
+    if not isinstance(err, Mapping):
+        return None, None, "", {}
+    detail = err.get("message", err.get("detail", ""))
+    kind, code = err.get("type"), err.get("code")
+    return (
+        str(kind) if kind is not None else None,
+        str(code) if code is not None else None,
+        str(detail).lower(),
+        err,
+    )
+
+
+def _describe(what: str, kind: str | None, code: str | None) -> str:
+    extra = ", ".join(f"{k}={v}" for k, v in (("type", kind), ("code", code)) if v)
+    return f"{what} ({extra})" if extra else what
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def error_from_status(
+    status: int,
+    *,
+    backend: str,
+    headers: Mapping[str, str] | None = None,
+    body: Any = None,
+) -> errors.BackendError:
+    """The typed error for an HTTP error response (status, headers, raw or parsed body)."""
+    kind, code, text, err = _error_fields(body)
+    if status == 429:
+        return errors.RateLimited(
+            _describe("rate limited", kind, code),
+            backend=backend,
+            retry_after=parse_retry_after(headers),
+        )
+    if status in (401, 403):
+        return errors.AuthenticationFailed(
+            _describe("authentication failed", kind, code), backend=backend, status=status
+        )
+    if status == 408:
+        return errors.BackendTimeout(
+            "the server timed out the request", backend=backend, status=408
+        )
+    if status >= 500:
+        return errors.ServerError(
+            _describe("server error", kind, code), backend=backend, status=status
+        )
+    if 400 <= status < 500:
+        if code in _REFUSAL_CODES or kind in _REFUSAL_CODES:
+            return errors.ContentRefused(
+                _describe("the provider refused the content", kind, code),
+                backend=backend,
+                status=status,
+            )
+        if (
+            code in _CONTEXT_CODES
+            or kind in _CONTEXT_CODES
+            or any(w in text for w in _CONTEXT_WORDS)
+        ):
+            window = _int(err.get("n_ctx"))
+            needed = _int(err.get("n_prompt_tokens"))
+            if window is None and (m := _WINDOW.search(text)):
+                window = int(m.group(1))
+            if needed is None and (m := _NEEDED.search(text)):
+                needed = int(m.group(1))
+            counts = f": {needed} tokens needed, window {window}" if needed and window else ""
+            return errors.ContextTooLong(
+                f"prompt and max_tokens exceed the context window{counts}",
+                backend=backend,
+                status=status,
+                needed=needed,
+                window=window,
+            )
+        return errors.BadRequest(
+            _describe("request rejected", kind, code), backend=backend, status=status
+        )
+    return errors.MalformedResponse(
+        f"unexpected HTTP status {status}", backend=backend, status=status
+    )

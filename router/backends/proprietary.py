@@ -1,0 +1,291 @@
+"""A proprietary API through the ``openai`` SDK: OpenAI, or any compatible provider by
+``base_url``.
+
+.. code-block:: yaml
+
+    - name: gpt
+      tier: proprietary
+      zone: remote
+      kind: openai
+      model: gpt-4.1-mini
+      api_key_env: OPENAI_API_KEY     # the NAME of the variable; the key is never in a file
+      capabilities: {tools: true, streaming_usage: true}
+      price: {input_per_mtok: 0.40, output_per_mtok: 1.60}
+      options: {base_url: "https://api.openai.com/v1"}
+
+The key is read from the environment when the first request is made. It never appears in
+a log line, a ``repr``, an error message or the ``metadata()`` listing; an authentication
+failure drops the SDK's exception, whose text may quote part of the key. The SDK's own
+retries are off (``max_retries=0``): the router alone decides about retries and fallbacks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from router import errors
+from router.backends import openai_wire as wire
+from router.backends.base import Backend, Health, options_from_spec
+from router.completion import ChatCompletion, ChatCompletionChunk
+from router.config import BackendSpec
+from router.messages import ChatRequest
+
+DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+
+
+class OpenAIOptions(BaseModel):
+    """``options`` of ``kind: openai``."""
+
+    model_config = ConfigDict(extra="forbid")
+    base_url: str | None = Field(default=None, pattern=r"^https?://")
+    organization: str | None = None
+    project: str | None = None
+    timeout: float = Field(default=120.0, gt=0, description="Total seconds per request.")
+    connect_timeout: float = Field(default=5.0, gt=0)
+
+
+class OpenAIBackend(Backend):
+    """A chat model behind the OpenAI API (or a compatible provider)."""
+
+    def __init__(self, spec: BackendSpec, options: OpenAIOptions) -> None:
+        super().__init__(spec)
+        self.options = options
+        self.key_env = spec.api_key_env or DEFAULT_KEY_ENV
+        self._client: Any = None
+        self._aclients: dict[int, Any] = {}
+
+    @classmethod
+    def from_spec(cls, spec: BackendSpec) -> OpenAIBackend:
+        """Build from a configuration entry; bad options raise :class:`ConfigError`."""
+        return cls(spec, options_from_spec(OpenAIOptions, spec))
+
+    @classmethod
+    def check_options(cls, spec: BackendSpec) -> None:
+        options_from_spec(OpenAIOptions, spec)
+
+    @classmethod
+    def describe(cls, spec: BackendSpec) -> dict[str, Any]:
+        """:meth:`metadata` without building the backend."""
+        return _describe(spec, options_from_spec(OpenAIOptions, spec))
+
+    # --- clients --------------------------------------------------------------------
+
+    def _settings(self) -> dict[str, Any]:
+        import openai
+
+        key = _env(self.key_env)
+        if key is None:
+            raise errors.AuthenticationFailed(
+                f"environment variable {self.key_env} is not set", backend=self.name
+            )
+        o = self.options
+        return {
+            "api_key": key,
+            "base_url": o.base_url,
+            "organization": o.organization,
+            "project": o.project,
+            "max_retries": 0,  # the router decides about retries, never the SDK
+            "timeout": openai.Timeout(o.timeout, connect=o.connect_timeout),
+        }
+
+    def _sync(self) -> Any:
+        if self._client is None:
+            import openai
+
+            self._client = openai.OpenAI(**self._settings())
+        return self._client
+
+    def _async(self) -> Any:
+        loop = id(asyncio.get_running_loop())
+        client = self._aclients.get(loop)
+        if client is None:
+            import openai
+
+            # One pool per event loop: pooled connections cannot move between loops.
+            client = openai.AsyncOpenAI(**self._settings())
+            self._aclients = {loop: client}
+        return client
+
+    def _args(
+        self,
+        request: ChatRequest,
+        stream: bool,
+        timeout: float | None,
+        headers: Mapping[str, str] | None,
+    ) -> dict[str, Any]:
+        usage = self.spec.capabilities.streaming_usage
+        args = wire.request_body(request, self.spec.model, stream=stream, include_usage=usage)
+        if timeout:
+            import openai
+
+            total = min(timeout, self.options.timeout)
+            args["timeout"] = openai.Timeout(
+                total, connect=min(self.options.connect_timeout, total)
+            )
+        if headers:
+            args["extra_headers"] = dict(headers)
+        return args
+
+    def _completion(self, request: ChatRequest, response: Any) -> ChatCompletion:
+        completion = wire.parse_completion(response.to_dict(), backend=self.name)
+        if completion.usage is None:
+            counter = wire.StreamUsage(request)
+            counter.add_text(completion.text)
+            completion.usage = counter.usage()
+        return completion
+
+    def _chunk(self, usage: wire.StreamUsage, chunk: Any) -> ChatCompletionChunk:
+        return usage.add(wire.parse_chunk(chunk.to_dict(), backend=self.name))
+
+    # --- the Backend interface ------------------------------------------------------
+
+    def chat(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ChatCompletion:
+        args = self._args(request, False, timeout, headers)
+        try:
+            response = self._sync().chat.completions.create(**args)
+        except errors.BackendError:
+            raise
+        except Exception as exc:
+            raise _translate(exc, self.name) from _cause(exc)
+        return self._completion(request, response)
+
+    async def achat(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> ChatCompletion:
+        args = self._args(request, False, timeout, headers)
+        try:
+            response = await self._async().chat.completions.create(**args)
+        except errors.BackendError:
+            raise
+        except Exception as exc:
+            raise _translate(exc, self.name) from _cause(exc)
+        return self._completion(request, response)
+
+    def stream(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> Iterator[ChatCompletionChunk]:
+        args = self._args(request, True, timeout, headers)
+        usage = wire.StreamUsage(request)
+        try:
+            with self._sync().chat.completions.create(**args) as chunks:
+                for chunk in chunks:
+                    yield self._chunk(usage, chunk)
+        except errors.BackendError:
+            raise
+        except Exception as exc:
+            raise _translate(exc, self.name) from _cause(exc)
+        yield from usage.tail()
+
+    async def astream(
+        self,
+        request: ChatRequest,
+        *,
+        timeout: float | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[ChatCompletionChunk]:
+        args = self._args(request, True, timeout, headers)
+        usage = wire.StreamUsage(request)
+        try:
+            async with await self._async().chat.completions.create(**args) as chunks:
+                async for chunk in chunks:
+                    yield self._chunk(usage, chunk)
+        except errors.BackendError:
+            raise
+        except Exception as exc:
+            raise _translate(exc, self.name) from _cause(exc)
+        for chunk in usage.tail():
+            yield chunk
+
+    def health(self) -> Health:
+        """Lists the provider's models (free); failures are described, never raised."""
+        t0 = time.perf_counter()
+        try:
+            self._sync().models.list(timeout=self.options.connect_timeout + 5)
+        except Exception as exc:
+            return Health(ok=False, detail=_translate(exc, "").message)
+        return Health(ok=True, detail="models listed", latency_ms=(time.perf_counter() - t0) * 1e3)
+
+    def metadata(self) -> dict[str, Any]:
+        return _describe(self.spec, self.options)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        self._aclients = {}  # async pools belong to their loop; see aclose()
+
+    async def aclose(self) -> None:
+        clients, self._aclients = list(self._aclients.values()), {}
+        for client in clients:
+            await client.close()
+        self.close()
+
+
+def _describe(spec: BackendSpec, o: OpenAIOptions) -> dict[str, Any]:
+    env = spec.api_key_env or DEFAULT_KEY_ENV
+    return {
+        "provider": "openai-compatible API (openai SDK)",
+        "base_url": o.base_url or "https://api.openai.com/v1",
+        "model": spec.model,
+        "api_key_env": env,
+        "api_key_set": _env(env) is not None,
+        "sdk_retries": 0,
+        "timeout_s": o.timeout,
+    }
+
+
+def _env(name: str) -> str | None:
+    return os.environ.get(name) or None
+
+
+def _cause(exc: Exception) -> Exception | None:
+    """The exception to chain: none for authentication failures, whose text may quote the
+    key (OpenAI's 401 message shows its last characters)."""
+    import openai
+
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return None
+    return exc
+
+
+def _translate(exc: Exception, backend: str) -> errors.BackendError:
+    """Map an ``openai`` SDK exception to our errors, by type and HTTP status."""
+    import openai
+
+    if isinstance(exc, errors.BackendError):
+        return exc
+    if isinstance(exc, openai.APITimeoutError):
+        return errors.BackendTimeout("timed out", backend=backend)
+    if isinstance(exc, openai.APIConnectionError):
+        return errors.BackendUnavailable("connection refused or unreachable", backend=backend)
+    if isinstance(exc, openai.APIStatusError):
+        headers = exc.response.headers
+        return wire.error_from_status(
+            exc.status_code, backend=backend, headers=headers, body=exc.body
+        )
+    if isinstance(exc, openai.APIResponseValidationError | ValueError):
+        # ValueError: the SDK's stream decoder met an event that is not JSON.
+        return errors.MalformedResponse("response is not a chat completion", backend=backend)
+    if isinstance(exc, openai.APIError):  # an error event in the middle of a stream
+        return wire.error_from_status(500, backend=backend, body=exc.body)
+    return errors.ServerError(f"unexpected {type(exc).__name__} from the SDK", backend=backend)

@@ -1,0 +1,1 @@
+"""Benchmarks that print figures: ``hybrid-router bench --suite NAME``."""

@@ -1,0 +1,88 @@
+"""Validate policy and router configuration files, as ``hybrid-router validate`` does.
+
+A YAML file with a top-level ``backends`` key is a router configuration; anything else is
+a policy. A configuration is also checked against its policy directory: names in a
+policy's ``allowed_backends``, ``denied_backends`` and ``fallback`` must exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from router.config import load_config, policies_dir
+from router.errors import ConfigError, PolicyError
+from router.policy.load import PolicySet, load_policy
+from router.policy.model import TIERS
+from router.yamlio import load_yaml_file
+
+_SKIP = {"schema.json"}
+
+
+def _files(paths: Iterable[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out += sorted(f for f in [*p.glob("*.yaml"), *p.glob("*.yml")] if f.name not in _SKIP)
+        else:
+            out.append(p)
+    return out
+
+
+def _is_config(path: Path) -> bool:
+    try:
+        data, _ = load_yaml_file(path)
+    except PolicyError:
+        return False
+    return isinstance(data, dict) and "backends" in data
+
+
+def _check_config(path: Path) -> list[str]:
+    from router.backends.registry import backend_class
+
+    config = load_config(path)
+    problems = []
+    for i, spec in enumerate(config.backends):
+        try:
+            cls = backend_class(spec.kind)
+            check = getattr(cls, "check_options", None)
+            if check is not None:
+                check(spec)
+        except (ConfigError, ImportError, ValueError) as exc:
+            problems.append(f"{path}: backends[{i}] ({spec.name}): {exc}")
+    directory = policies_dir(config, path)
+    if directory is None:
+        return problems
+    try:
+        policies = PolicySet.from_directory(directory)
+    except PolicyError as exc:
+        return [*problems, str(exc)]
+    names = {b.name for b in config.backends}
+    for team in policies.values():
+        r = team.policy.routing
+        refs = [*(r.allowed_backends or []), *r.denied_backends]
+        refs += [] if r.fallback == "auto" else [x for x in r.fallback if x not in TIERS]
+        for name in refs:
+            if name not in names:
+                problems.append(
+                    f"{team.source}: policy {team.team} names backend {name!r}, which "
+                    f"{path} does not declare (known: {', '.join(sorted(names))})"
+                )
+    if config.default_team not in policies:
+        problems.append(f"{path}: default_team {config.default_team!r} has no policy file")
+    return problems
+
+
+def validate_paths(paths: Iterable[Path]) -> tuple[list[str], int]:
+    """Every problem found in ``paths`` as ``file:line: message``, and how many files."""
+    problems: list[str] = []
+    files = _files(paths)
+    for f in files:
+        try:
+            if _is_config(f):
+                problems += _check_config(f)
+            else:
+                load_policy(f, directory=f.parent)
+        except PolicyError as exc:
+            problems.append(str(exc))
+    return problems, len(files)

@@ -1,0 +1,65 @@
+"""E-mail addresses, credentials in URLs and IPv6 addresses, for :mod:`router.classify.pii`.
+
+An e-mail address is found from each ``@``: the local part is read backwards, then the whole
+address matched forwards. ``user:password@host`` credentials are found from each ``://`` the
+same way. IPv6 addresses are found around ``:x:`` in the shape and checked with
+:mod:`ipaddress`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from router.classify._pii_shape import _Out
+
+_S_V6 = re.compile(rb":[0a-fA]{0,4}:")
+_EMAIL = re.compile(
+    r"[\w.%+\-][\w.%+\-']{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)"
+    r"{1,8}[A-Za-z]{2,24}(?![\w\-])"
+)
+_LOCAL_REV = re.compile(r"[\w.%+\-']{1,65}")  # an e-mail's local part, read backwards
+_CRED_URL = re.compile(
+    r"[A-Za-z][\w+.\-]{1,20}://[^\s/:@'\"<>]{1,128}:[^\s/@'\"<>]{1,128}@[\w.\-]{1,253}(?::\d{1,5})?"
+)
+_SCHEME_REV = re.compile(r"[\w+.\-]{0,20}[A-Za-z]")
+_V6TOK = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]{2,45}(?![\w:])")
+
+
+def _emails(text: str, out: _Out) -> None:
+    at = text.find("@")
+    while at > 0:  # read the local part backwards from each "@", then match forwards
+        back, nxt = _LOCAL_REV.match(text[max(0, at - 65) : at][::-1]), at + 1
+        local = back[0].rstrip("'") if back else ""  # not the quote in 'bob@example.org'
+        m = _EMAIL.match(text, at - len(local)) if local and len(back[0]) <= 64 else None
+        if m and m.end() > at:
+            out.append((m.start(), m.end(), "email", 0.95, "email"))
+            nxt = m.end()
+        at = text.find("@", nxt)
+    p = text.find("://")
+    while p > 0:
+        back = _SCHEME_REV.match(text[max(0, p - 21) : p][::-1])
+        if back and (m := _CRED_URL.match(text, p - back.end())):
+            out.append((m.start(), m.end(), "secret", 0.95, "url_credentials"))
+        p = text.find("://", p + 3)
+
+
+def _ipv6(text: str, shape: bytes, out: _Out) -> None:
+    n, done = len(text), 0
+    for m in _S_V6.finditer(shape):
+        if (p := m.start()) < done:
+            continue
+        for t in _V6TOK.finditer(text, max(0, p - 40), min(n, p + 48)):
+            if t.end() <= p:
+                continue
+            tok, done = t.group().rstrip("."), t.end() if t.start() <= p else p + 1
+            if t.start() <= p and sum(1 for g in tok.split(":") if g) >= 2:
+                try:
+                    if "::" in tok or tok.count(":") == 7:
+                        ipaddress.IPv6Address(tok)
+                        out.append((t.start(), t.start() + len(tok), "ip_address", 0.9, "ipv6"))
+                except ValueError:
+                    pass
+            break
+        else:
+            done = p + 48  # no token around here at all (a long run of colons): skip it

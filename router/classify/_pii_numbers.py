@@ -1,0 +1,136 @@
+"""Runs of digits: identifiers, addresses and dates of birth, for :mod:`router.classify.pii`.
+
+:func:`_numbers` looks at each run of digits in the shape and the few words before it (``tel``,
+``born``, ``version``, ``$``): a date after a birth word becomes a date of birth, a short number
+next to street words a postal address (see :mod:`router.classify._pii_people`), and a long one a
+phone, card, SSN, IPv4 or Spanish DNI number (see :func:`router.classify._pii_checks._classify`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from router.classify import _names as N
+from router.classify._pii_checks import _DATE, _DNI, _UKPC, _classify
+from router.classify._pii_people import _FWD_NEXT, _NW, _address
+from router.classify._pii_shape import _LETTER, _alt, _Out, _vary
+
+_MON = "(?:" + _alt(N.MONTHS) + r")\.?"
+_DAY = r"[0-3]?\d(?:st|nd|rd|th|er|\.|º)?[ \t]+(?:of[ \t]+|de[ \t]+)?" + _MON
+_DATE_AT = re.compile(  # a date starting at a given position: day first, month first, numeric
+    "(?i)(?:" + _DAY + r",?[ \t]+(?:de[ \t]+)?\d{4}|" + _MON + r"[ \t]+[0-3]?\d(?:st|nd|rd|th)?,?"
+    r"[ \t]+\d{4}|(?:19|20)\d\d([-/.])[01]?\d\1[0-3]?\d|[0-3]?\d([-/.])[0-3]?\d\2(?:\d{4}|\d\d)|"
+    + _DAY + "|" + _MON + r"[ \t]+[0-3]?\d(?:st|nd|rd|th)?|(?:18|19|20)\d\d)(?!\d)"
+)  # fmt: skip
+_S_NUM = re.compile(rb"0[0)]*(?:[ .\-/][(]?0[0)]*)*")
+_ADDR_TAIL = re.compile(  # postcode and city after a street: , 10115 Berlin / , London NW1 6XE
+    r",?[ \t]+(?:(?:[1-9]\d{3} ?[A-Z]{2}|\d{4,5}(?:-\d{3,4})?|\d\d-\d{3}|\d{3} \d\d)[ \t]+" + _NW
+    + "|" + _NW + r"(?:[ \t]" + _NW + r"){0,2},?[ \t]+(?:[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?|" + _UKPC
+    + ")|" + _UKPC + r")(?!\w)"
+)  # fmt: skip
+_NONSPACE = re.compile(r"\S+")
+_BIRTH, _PHONE, _SSN = _vary(N.BIRTH_WORDS), _vary(N.PHONE_WORDS), _vary(N.SSN_WORDS)
+_VERSION, _MONEY = _vary(N.VERSION_WORDS), _vary(N.CURRENCY_WORDS)
+_MONTHS = _vary(N.MONTHS)
+_WORD_END = _LETTER | {46}  # a number right after a word: "born 1990", "Tel. 0301", "DOB: 1990"
+_ALNUM_BYTES = {bytes([c]) for c in (*_LETTER, 48)}
+_DOT_WORD = frozenset(bytes([46, c]) for c in _LETTER)  # ".in-addr.arpa", ".example"
+
+
+def _before(text: str, i: int) -> list[str]:
+    """The last four words before ``i``, lower-cased (compared with :func:`_vary` sets)."""
+    return text[max(0, i - 40) : i].lower().split()[-4:]
+
+
+def _identifiers(text: str, shape: bytes, cs: int, ce: int, words: list[str], out: _Out) -> int:
+    """Phone, card, SSN and IPv4 numbers in the digit run ``cs:ce``; returns where they end."""
+    n = len(text)
+    dni = (
+        ce - cs == 8
+        and ce < n
+        and shape[ce] == 65
+        and shape[ce + 1 : ce + 2] not in _ALNUM_BYTES
+        and shape.count(48, cs, ce) == 8  # digits only: "555-1234X" is not a DNI
+    )
+    if dni and not (cs and shape[cs - 1] in _LETTER) and text[ce] == _DNI[int(text[cs:ce]) % 23]:
+        out.append((cs, ce + 1, "ssn", 0.9, "es_dni"))  # Spanish DNI: 8 digits, check letter
+        return ce + 1
+    a = cs - 1 if cs and text[cs - 1] in "+(" else cs
+    if (a and (shape[a - 1] in _LETTER or shape[a - 1] == 48 or text[a - 1] in "#€$£¥₹/")) or (
+        ce < n and (shape[ce] in _LETTER or text[ce] in "%/" or shape[ce : ce + 2] in _DOT_WORD)
+    ):
+        return 0  # part of a word, hash, UUID, amount, path or host name: 3x, 1E+10, /0096/
+    if not _VERSION.isdisjoint(words):
+        return 0
+    prev = text[max(0, a - 2) : a].strip()
+    ctx = "m" if (prev and prev[-1] in "$€£¥₹") or (words and words[-1] in _MONEY) else ""
+    ctx += "p" if not _PHONE.isdisjoint(words) else ""
+    ctx += "s" if not _SSN.isdisjoint(words) else ""
+    res = _classify(text[a:ce], shape.count(48, a, ce), ctx)
+    if res and res is not _DATE and res[2] != "ipv4":  # the whole run is one thing: usually so
+        out.append((a, ce, *res))
+        return ce
+    if res:
+        toks = [(a, ce)]
+    elif " " not in text[a:ce]:
+        return 0
+    else:  # several numbers separated by spaces: try windows of up to six of them
+        toks = [t.span() for t in _NONSPACE.finditer(text, a, ce)]
+    width, i, last = (6 if len(toks) <= 40 else 1), 0, 0
+    while i < len(toks):
+        for j in range(min(len(toks), i + width), i, -1):
+            s0, e0 = toks[i][0], toks[j - 1][1]
+            nd = shape.count(48, s0, e0)
+            if j - i > 1 and not 7 <= nd <= 19:
+                continue
+            if not (res := res or _classify(text[s0:e0], nd, ctx)):
+                continue
+            if res is not _DATE:
+                if res[2] == "ipv4":  # without a /24 suffix
+                    e0 = s0 + text[s0:e0].find("/") % (e0 - s0 + 1)
+                out.append((s0, e0, *res))
+                last = e0
+            res, i = None, j
+            break
+        else:
+            i += 1
+    return last
+
+
+def _dob(text: str, cs: int, words: list[str], out: _Out) -> int:
+    ds = cs
+    if words and words[-1] in _MONTHS:  # March 3, 1990: the date starts at the month
+        low = text[max(0, cs - 40) : cs].lower()
+        ds = cs - len(low) + low.rfind(words[-1].rstrip(":.,")) if len(low) == min(cs, 40) else cs
+    if not (m := _DATE_AT.match(text, ds)) or m.end() <= cs:
+        return 0
+    out.append((ds, m.end(), "date_of_birth", 0.6 if m.end() - ds == 4 else 0.9, "dob"))
+    return m.end()
+
+
+def _numbers(text: str, shape: bytes, out: _Out) -> None:
+    done = 0
+    for m in _S_NUM.finditer(shape):
+        cs, ce = m.span()
+        if cs < done:
+            continue
+        if shape[ce - 1] == 41 and shape.count(40, max(cs - 1, 0), ce) < shape.count(41, cs, ce):
+            ce -= 1  # a closing bracket that belongs to the sentence: (call +1 555 123 4567)
+        b1, b2, b3 = shape[max(cs - 1, 0)], shape[max(cs - 2, 0)], shape[max(cs - 3, 0)]
+        worded = cs > 2 and (  # right after a word: "born 1990", "Tel. 0301", "DOB: 1990"
+            (b1 == 32 and (b2 in _WORD_END or (b2 in b":," and b3 in _WORD_END)))
+            or (b1 == 58 and b2 in _WORD_END)
+        )
+        if not (worded or ce - cs >= 7 or shape.startswith(_FWD_NEXT, ce)):
+            continue  # a bare number after an operator or bracket: nothing to look at
+        words = _before(text, cs) if worded or ce - cs >= 7 else []
+        if words and not _BIRTH.isdisjoint(words[-3:]) and (r := _dob(text, cs, words, out)):
+            done = r
+        elif ce - cs <= 11 and (span := _address(text, shape, cs, ce, words or [""])):
+            start, done, det = span
+            if det == "address" and (t := _ADDR_TAIL.match(text, done)):
+                done = t.end()  # the postcode and city that follow
+            conf = 0.85 if det == "address" else 0.8 if det == "po_box" else 0.75
+            out.append((start, done, "address", conf, det))
+        elif ce - cs >= 7:
+            done = _identifiers(text, shape, cs, ce, words, out) or done

@@ -1,0 +1,152 @@
+"""Persons and postal addresses, for :mod:`router.classify.pii`.
+
+:func:`_person` finds names in a run of capitalised words: a gazetteer of given and family names
+plus cues ("my name is", "Dear", "Mr."), with a ``frozenset.isdisjoint`` pre-check that keeps
+ordinary capitalised phrases cheap. :func:`_address` finds a postal address around a short number:
+street vocabularies of many languages (house number first or street name first), P.O. boxes and
+US city, state and ZIP code (:mod:`router.classify._pii_numbers` then extends a street address
+over the postcode and city that follow).
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import accumulate
+
+from router.classify import _names as N
+from router.classify._pii_shape import _alt, _Out, _shape, _Span, _vary
+
+# --- persons ----------------------------------------------------------------------------------
+
+_STRONG_ENDS = frozenset(_shape(c)[-2:] + b" " for c in N.STRONG_CUES)
+_NAMEISH = N.GIVEN_NAMES | N.SURNAMES | N.HONORIFICS | N.GREETINGS
+_NAMEISH |= {h + "." for h in N.HONORIFICS} | {g + "," for g in N.GREETINGS}
+_CUES = {**dict.fromkeys(N.WEAK_CUES, "weak"), **dict.fromkeys(N.STRONG_CUES, "strong")}
+_CUE_BYTES = frozenset(b",:" + bytes(range(97, 123)) + bytes(range(0xDF, 0x100)))
+
+
+def _given(k: str) -> bool:
+    return k in N.GIVEN_NAMES or ("-" in k and k.split("-", 1)[0] in N.GIVEN_NAMES)
+
+
+def _cue(text: str, s: int) -> str | None:
+    """Whether the words just before ``s`` are a cue such as "my name is": "strong" or
+    "weak", or None."""
+    words = text[max(0, s - 40) : s].lower().split()[-3:]
+    get = _CUES.get
+    return get(" ".join(words)) or get(" ".join(words[-2:])) or get(words[-1]) if words else None
+
+
+def _person(text: str, shape: bytes, s: int, e: int, out: _Out) -> None:
+    """Names in a run of capitalised words (one separator character between words): a given name
+    with a family name, a title or greeting with a name, a family name first (Zhang Wei), or a
+    name right after a cue (my name is)."""
+    seg, pre = text[s:e], shape[max(0, s - 3) : s]
+    if shape[e : e + 1] == b"0":
+        return  # runs into digits: Vec2D, not a name
+    if _NAMEISH.isdisjoint(seg.lower().replace("-", " ").split()):
+        # No known name, title or greeting in the run (the common case): only a strong cue
+        # right before it ("my name is", "Regards,") can still make it a name.
+        if not (pre in _STRONG_ENDS or pre[-2:] in (b", ", b": ")) or _cue(text, s) != "strong":
+            return
+        cue: str | None = "strong"
+    else:
+        cue = _cue(text, s) if len(pre) == 3 and pre[1] in _CUE_BYTES else None
+    words = seg.split()
+    keys = [w.rstrip(".,:;").lower() for w in words]
+    keys = [k[:-2] if k[-2:] in ("'s", "’s") else k for k in keys]  # possessive: John's
+    ok = [  # could be part of a name
+        (w[0].isupper() or w[:2] in ("d'", "d’") or w[:3] in ("al-", "el-"))
+        and len(k) > 1 and not (k in N.NOT_NAMES or k in N.HONORIFICS or k in N.GREETINGS)
+        for w, k in zip(words, keys, strict=True)
+    ] + [False]  # fmt: skip
+    n, i, lead_at, offs = len(words), 0, 0, []  # offs: where each word starts
+    if n > 1 and keys[0] in N.WEAK_CUES:  # the run starts with the cue: "I'm Anna"
+        i, lead_at, cue = 1, 1, "weak"
+    while i < n:
+        k, conf, det, first, j = keys[i], 0.0, "gazetteer", i, i + 1
+        while j < n and j - i <= 4:  # j moves past the name words (and particles) after words[i]
+            p = j
+            while p < n and keys[p] in N.PARTICLES:  # van der, de la, bin
+                p += 1
+            if p > j and ok[p]:
+                j = p
+            elif not (ok[j] or (len(words[j]) == 2 and words[j][1] == "." and words[j].isupper())):
+                break  # (an initial such as "F." may sit between names)
+            j += 1
+        if k in N.HONORIFICS or k in N.GREETINGS:
+            first, det = i + 1, "cue"
+            if j > i + 1:
+                known = _given(keys[i + 1]) or keys[j - 1] in N.SURNAMES
+                conf = 0.9 if known else 0.8 if k in N.HONORIFICS else 0.0
+        elif not (i and keys[i - 1] in N.PLACE_PREFIXES) and _given(k) and k not in N.NOT_NAMES:
+            lead = i == lead_at and cue is not None
+            known = not N.SURNAMES.isdisjoint(keys[i + 1 : j])
+            if j > i + 1 and (known or lead or k not in N.AMBIGUOUS_NAMES):
+                conf = 0.9 if lead else 0.85 if known else 0.7
+            elif j == i + 1 and lead and (cue == "strong" or k not in N.AMBIGUOUS_NAMES):
+                conf = 0.8 if cue == "strong" else 0.65
+            det = "cue" if lead else det
+        if not conf and k in N.SURNAMES and i + 1 < n and _given(keys[i + 1]):
+            j, conf = min(j, i + 3), 0.75  # family name first: Zhang Wei, Nguyen Van An
+        if not conf and i == lead_at and cue == "strong" and ok[i]:
+            conf, det = 0.75, "cue"
+        if not conf:
+            i += 1
+            continue
+        offs = offs or list(accumulate((len(w) + 1 for w in words), initial=s))
+        last = words[j - 1]
+        core = last.rstrip(".,:;'\"’)") if len(last.rstrip(".,:;")) > 1 else last
+        core = core[:-2] if core.endswith(("'s", "’s")) else core
+        out.append((offs[first], offs[j - 1] + len(core), "person", conf, det))
+        i = j
+
+
+# --- addresses --------------------------------------------------------------------------------
+
+_CAPS = "".join(c for c in map(chr, range(0xC0, 0x250)) if c.isupper())
+_NW = "[A-Z" + _CAPS + r"][\w'’\-]*"  # a capitalised word in a street or city name
+_ADDR_FWD = re.compile(  # house number first: 221B Baker Street, 12 rue de la Paix
+    r"\d{1,5}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?,?[ \t]+(?:(?:" + _NW + r"|of|the)[ \t]+){1,4}?"
+    "(?:(?:" + _alt(N.STREET_TYPES) + r")\b|(?:" + _alt(N.STREET_TYPE_ABBREVIATIONS) + r")\b\.?)"
+    r"(?:[ \t]+(?:[NS][EW]?|[EW])\b)?|\d{1,5}[ \t]+Broadway\b|\d{1,4}(?:[ \t]?(?:bis|ter))?,?"
+    r"[ \t]+(?:" + _alt(N.FRENCH_STREET_TYPES) + r")[ \t]+(?:(?:de|du|des|la|le)[ \t]+"
+    r"|[ld]['’]){0,2}" + _NW + r"(?:[ \t]+" + _NW + "){0,3}"
+)  # fmt: skip
+_STREET_BACK = re.compile(  # street name first, ending right before the house number
+    r"(?<!\w)(?:(?i:" + _alt(N.STREET_WORDS_BEFORE) + "|(?:" + _alt(N.STREET_ABBREVIATIONS)
+    + r")\.)[ \t]+(?:(?:de|del|della|di|da|do|dos|das|la|las|los|el|des|du)[ \t]+){0,2}" + _NW
+    + r"(?:[ \t]+" + _NW + "){0,3}|(?:" + _NW + r"[ \t]+){1,2}(?i:" + _alt(N.STREET_WORDS_AFTER)
+    + ")|[A-Z" + _CAPS + r"][\w\-]*(?i:" + _alt(N.STREET_SUFFIXES) + "))"
+    r",?[ \t]*(?:(?:No|Nr|nº|n°|N°|Nº|n)\.?:?[ \t]*)?\Z"
+)  # fmt: skip
+_HOUSE = re.compile(r"\d{1,5}(?:[A-Za-z](?!\w))?(?:[-/]\d{1,5}[A-Za-z]?)?")
+_CITY_STATE = re.compile(r"(?:" + _NW + r"[ \t]){0,2}" + _NW + r",[ \t]+([A-Z]{2})[ \t]+\Z")
+_PO_BOX = re.compile(
+    r"(?i)(?:p\.? ?o\.? ?box|post(?:fach|bus|boks)|post office box|apartado(?: de correos)?"
+    r"|caixa postal|casilla|bo[iî]te postale|b\.p\.)[ \t:#]*\Z"
+)
+_SUFFIXES = (*N.STREET_SUFFIXES, "str")
+_HOUSE_NO = _vary(frozenset(("no", "nr", "n", "nº", "n°")))
+_STREET_WORDS = _vary(N.STREET_WORDS_BEFORE, N.STREET_WORDS_AFTER) | {
+    a + "." for a in N.STREET_ABBREVIATIONS
+}
+_BOX_WORDS = _vary(N.PO_BOX_WORDS)
+_FWD_NEXT = (b" A", b", A", b"A ", b" r", b" a", b" b", b" p", b" c", b" i", b" q")
+
+
+def _address(text: str, shape: bytes, cs: int, ce: int, words: list[str]) -> _Span | None:
+    """A postal address around the short number ``cs:ce``: (start, end, detector) or None."""
+    if shape.startswith(_FWD_NEXT, ce) and (m := _ADDR_FWD.match(text, cs)):
+        return cs, m.end(), "address"
+    street = not _STREET_WORDS.isdisjoint(words) or words[-1].rstrip(",:").endswith(_SUFFIXES)
+    street |= words[-1] in _HOUSE_NO and len(words) > 1 and words[-2].endswith(_SUFFIXES)
+    if street and (st := _STREET_BACK.search(text, max(0, cs - 64), cs)):
+        return st.start(), _HOUSE.match(text, cs).end(), "address"  # type: ignore[union-attr]
+    if words[-1] in _BOX_WORDS and (m := _PO_BOX.search(text, max(0, cs - 32), cs)):
+        return m.start(), ce, "po_box"
+    if shape[cs - 3 : cs] == b"AA " and ce - cs in (5, 10) and shape[cs + 5 : cs + 6] != b".":
+        c = _CITY_STATE.search(text, max(0, cs - 48), cs)
+        if c and c.group(1) in N.US_STATES:
+            return c.start(), ce, "city_state_zip"
+    return None

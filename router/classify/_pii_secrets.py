@@ -1,0 +1,86 @@
+"""API keys, JSON Web Tokens, private keys and passwords, for :mod:`router.classify.pii`.
+
+API keys and JWTs are matched against the known formats in :mod:`router.classify._names` and
+need a digit (or an AWS prefix); keys with a dash or underscore prefix (``sk-``, ``ghp_``,
+``xoxb-``) and private key blocks are found from the ``-`` scanner; ``password = ...`` and
+``token: ...`` assignments from the ``:`` scanner, reading the key backwards from the ``=``.
+:func:`_key_at` also checks the ``eyJ`` tokens and API key shapes that the capital-letter scanner
+in :mod:`router.classify.pii` finds; bearer tokens are matched there too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from router.classify import _names as N
+from router.classify._pii_shape import _alt, _Out, _shape
+
+_S_DASH = re.compile(
+    rb"-(?:(?<=[sr]k-|hf-)|(?<=gh[pousr]-|npm-)|(?<=xox[abposr]-)|(?<=glpat-)|(?<=github-)"
+    rb"|(?P<pem>(?=----AAAAA )))"
+)
+_KW: dict[int, set[int]] = {65: {65}}  # ends of password/token keys: last byte -> bytes before
+for _w in N.PASSWORD_KEYS | N.TOKEN_KEYS:
+    _KW.setdefault(_shape(_w)[-1], set()).add(_shape(_w)[-2])
+_KW_END = b"|".join(
+    b"[" + re.escape(bytes(sorted(before))) + b"]" + re.escape(bytes([last]))
+    for last, before in _KW.items()
+)
+del _w
+_S_ASSIGN = re.compile(rb":(?:(?<=(?:" + _KW_END + rb"):)|(?<=(?:" + _KW_END + rb")[ \"']:))")
+_KEY = re.compile(r"(?<![\w\-])(?:" + "|".join(N.API_KEY_FORMATS) + r")(?![\w\-])", re.ASCII)
+_PEM = re.compile(r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
+_B64 = re.compile(r"[A-Za-z0-9+/=\s]{0,20000}")
+_KEY_REV = re.compile(  # a password or token key just before "=" or ":", read backwards
+    r"[ \t]{0,3}[\"']?[ \t]{0,2}(?:(?P<pw>" + _alt(N.PASSWORD_KEYS, True) + ")|(?P<tk>"
+    + _alt(N.TOKEN_KEYS, True) + "))"
+)  # fmt: skip
+_VALUE = re.compile(r"[ \t]*(?:\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'|([^\s\"',;&)}\]>]{1,200}))")
+_ALNUM = re.compile(r"[^\W_]").search
+_CODE_LIKE = re.compile(r"[\w.]*[(\[]|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\Z").match  # f(, a[, a.b
+
+
+def _key_at(text: str, starts: range, out: _Out) -> int:
+    """An API key or JWT starting at one of ``starts``; returns where it ends (or 0)."""
+    for p in starts:
+        if p >= 0 and (k := _KEY.match(text, p)):
+            v = k.group()
+            if v[:4] in ("AKIA", "ASIA") or any(map(str.isdigit, v)):
+                out.append((p, k.end(), "secret", 0.95, "jwt" if v[0] == "e" else "api_key"))
+                return k.end()
+    return 0
+
+
+def _dashes(text: str, shape: bytes, out: _Out) -> None:
+    """Keys with a dash or underscore prefix (sk-, ghp_, xoxb-) and private key blocks."""
+    done = 0
+    for m in _S_DASH.finditer(shape):
+        if (p := m.start()) < done:
+            continue
+        if m.lastgroup != "pem":  # the prefix before the dash has 2 (sk-) to 6 (github_) letters
+            done = _key_at(text, range(p - 2, p - 7, -1), out)
+        elif pem := _PEM.match(text, p):
+            end = text.find("-----END", pem.end(), pem.end() + 20000)
+            close = text.find("-----", end + 8, end + 80) if end >= 0 else -1
+            done = close + 5 if close >= 0 else pem.end() + len(_B64.match(text, pem.end())[0])
+            out.append((p, p + len(text[p:done].rstrip()), "secret", 0.99, "private_key"))
+
+
+def _assignments(text: str, shape: bytes, out: _Out) -> None:
+    """``password = ...`` style secrets (and ``token: ...`` with a random-looking value)."""
+    for m in _S_ASSIGN.finditer(shape):
+        p = m.start()
+        key = _KEY_REV.match(text[max(0, p - 40) : p][::-1].lower())
+        if not key or not (v := _VALUE.match(text, p + 1)):
+            continue
+        g = 1 if v.group(1) is not None else 2 if v.group(2) is not None else 3
+        val = v.group(g)
+        if val[0] in "$<{%*[(" or val.lower() in N.NOT_PASSWORDS or len(set(val)) < 2:
+            continue
+        bare = val.replace("_", "").isalpha() and (len(val) < 6 or text[p : p + 2] != "=" + val[0])
+        if not _ALNUM(val) or (g == 3 and (_CODE_LIKE(val) or bare)):
+            continue  # unquoted code (os.getcwd(), self.pwd, pwd) is not a literal value
+        if key.group("pw") and len(val) >= 3:
+            out.append((v.start(g), v.end(g), "secret", 0.85, "password"))
+        elif len(val) >= 8 and any(map(str.isdigit, val)) and any(map(str.isalpha, val)):
+            out.append((v.start(g), v.end(g), "secret", 0.8, "token"))

@@ -1,0 +1,43 @@
+"""``hybrid-router bench``: measure the router on this machine and print figures.
+
+Suites: ``overhead`` (default: classification, decision and whole ``chat()`` through fake
+backends, and async throughput), ``telemetry`` (tracing cost with no SDK configured),
+``llama`` (tokens per second through the router vs llama-cpp-python directly, on SmolLM2),
+``stress`` (2,000 requests against a fault-injecting server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+SUITES = ("overhead", "telemetry", "llama", "stress")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "bench",
+        help="measure the router's overhead (and more) on this machine",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--suite", choices=SUITES, default="overhead")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("-n", type=int, default=None, help="timed requests (suite default if unset)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    module = importlib.import_module(f"router.bench.{args.suite}")
+    print(f"running bench suite {args.suite} ...", file=sys.stderr)
+    kwargs = {"n": args.n} if args.n is not None else {}
+    result = module.run(**kwargs)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        width = max(len(k) for k in result)
+        for key, value in result.items():
+            print(f"{key:<{width}}  {value}")
+    return 0

@@ -1,0 +1,47 @@
+"""``hybrid-router schema``: write (or check) the policy JSON Schema and reference."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from router.policy.schema import reference_markdown, schema_text
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "schema",
+        help="write the policy JSON Schema (and the policy reference)",
+        description="Print the policy JSON Schema, or write it and the Markdown reference.",
+    )
+    p.add_argument("--out", help="write the schema here (e.g. policies/schema.json)")
+    p.add_argument("--docs", help="write the Markdown reference here")
+    p.add_argument(
+        "--check", action="store_true", help="exit 2 if --out/--docs files are out of date"
+    )
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    targets = [(args.out, schema_text()), (args.docs, reference_markdown())]
+    if not args.out and not args.docs:
+        sys.stdout.write(schema_text())
+        return 0
+    stale = []
+    for path, text in targets:
+        if not path:
+            continue
+        p = Path(path)
+        if args.check:
+            if not p.is_file() or p.read_text(encoding="utf-8") != text:
+                stale.append(path)
+        else:
+            p.write_text(text, encoding="utf-8")
+    if stale:
+        print(
+            f"out of date: {', '.join(stale)} (run hybrid-router schema without --check)",
+            file=sys.stderr,
+        )
+        return 2
+    return 0

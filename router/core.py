@@ -1,0 +1,649 @@
+"""The :class:`Router`: classify, decide, send, fall back, and say why.
+
+Where things happen, in order, for every request::
+
+    parse_request   router.messages      validate the OpenAI-format request
+    classify        router.classify      personal data, task, complexity, size
+    decide          router.decision      pure: policy + classification + states -> ranking
+    plan            router.plan          pure: retries, fallbacks, re-checks on every hop
+    send            router.backends      the backend call (sync, async or streaming)
+    observe         router.observe       hooks for telemetry (router.telemetry)
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from router import errors
+from router.backends.base import Backend
+from router.classify.classifier import Classifier, check_labels
+from router.classify.complexity import ComplexityScorer, default_scorer
+from router.classify.types import Classification
+from router.completion import ChatCompletion
+from router.config import BackendSpec, RouterConfig, load_config, policies_dir
+from router.decision import BackendState, Decision, decide, estimate_cost, exclusions
+from router.messages import ChatRequest, MessagesInput, parse_request
+from router.observe import Observer, RequestContext, safe
+from router.plan import AttemptPlan, Step
+from router.policy.load import PolicySet, TeamPolicy
+from router.resilience.budget import Budgets, BudgetStore
+from router.resilience.health import HealthBook
+from router.route import RouteRecord
+from router.stream import AsyncRoutedStream, RoutedStream, StreamDriver
+
+_STICKY_MAX = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """What the router would do with a request, without calling any model."""
+
+    decision: Decision
+    classification: Classification
+    policy: dict[str, Any]
+
+    @property
+    def backend(self) -> str | None:
+        c = self.decision.chosen
+        return c.backend if c else None
+
+    def to_dict(self) -> dict[str, Any]:
+        chosen = self.decision.chosen
+        return {
+            "backend": chosen.backend if chosen else None,
+            "tier": chosen.tier if chosen else None,
+            "zone": chosen.zone if chosen else None,
+            "required_tier": self.decision.required_tier,
+            "reasons": list(self.decision.reasons),
+            "candidates": [c.to_dict() for c in self.decision.candidates],
+            "classification": self.classification.to_dict(),
+            "policy": self.policy,
+            "estimated_cost_usd": round(chosen.estimated_cost_usd, 8) if chosen else None,
+        }
+
+
+class Router:
+    """Routes chat requests across backends according to each team's policy.
+
+    >>> from router import FakeBackend, Router
+    >>> r = Router([FakeBackend("local", reply="Hi!")])
+    >>> r.chat("Hello").choices[0].message.content
+    'Hi!'
+    """
+
+    def __init__(
+        self,
+        backends: Sequence[Backend],
+        policies: PolicySet | Sequence[TeamPolicy] | None = None,
+        *,
+        scorer: ComplexityScorer | None = None,
+        default_team: str = "default",
+        observer: Observer | None = None,
+        health: HealthBook | None = None,
+        budget_store: BudgetStore | None = None,
+        telemetry: bool = True,
+        tracer_provider: Any = None,
+        meter_provider: Any = None,
+        capture_content: bool | None = None,
+    ) -> None:
+        if not backends:
+            raise errors.ConfigError("a router needs at least one backend")
+        names = [b.spec.name for b in backends]
+        if len(set(names)) != len(names):
+            raise errors.ConfigError(f"backend names must be unique: {names}")
+        self._backends: dict[str, Backend] = {b.spec.name: b for b in backends}
+        self._specs: tuple[BackendSpec, ...] = tuple(b.spec for b in backends)
+        self._spec_by_name = {s.name: s for s in self._specs}
+        self.classifier = Classifier(scorer if scorer is not None else default_scorer())
+        if policies is None:
+            policies = PolicySet(())
+        elif not isinstance(policies, PolicySet):
+            policies = PolicySet(policies)
+        self.policies = self._calibrate(policies)
+        self.default_team = default_team
+        self.policies[default_team]  # fail now, not on the first request
+        self.observer = safe(
+            _observers(
+                observer,
+                telemetry,
+                tracer_provider,
+                meter_provider,
+                capture_content,
+                self._backends,
+            )
+        )
+        self.health = health if health is not None else HealthBook(self._specs)
+        self.health.observer = self.observer
+        self.budget = Budgets(budget_store)
+        self._sticky: OrderedDict[str, str] = OrderedDict()
+
+    # --- construction -----------------------------------------------------------------
+
+    @classmethod
+    def from_config(cls, path: str | Path, *, dry_run: bool = False, **kwargs: Any) -> Router:
+        """Build a router from a configuration file (backends) and its policy directory.
+
+        With ``dry_run=True`` backends are stand-ins that are never called: decisions and
+        ``explain`` work, nothing is loaded or contacted.
+        """
+        from router.backends.registry import build_backend
+        from router.backends.standin import StandIn
+
+        config = load_config(path)
+        directory = policies_dir(config, path)
+        policies = PolicySet.from_directory(directory) if directory else PolicySet(())
+        build = StandIn.from_spec if dry_run else build_backend
+        kwargs.setdefault("capture_content", config.telemetry.capture_content)
+        return cls.from_config_object(config, policies, build=build, **kwargs)
+
+    @classmethod
+    def from_config_object(
+        cls, config: RouterConfig, policies: PolicySet, *, build: Any = None, **kwargs: Any
+    ) -> Router:
+        if build is None:
+            from router.backends.registry import build_backend as build
+        built: list[Backend] = []
+        try:
+            for spec in config.backends:
+                built.append(build(spec))
+        except BaseException:
+            for b in built:
+                b.close()
+            raise
+        kwargs.setdefault("default_team", config.default_team)
+        return cls(built, policies, **kwargs)
+
+    @classmethod
+    def default(cls, **kwargs: Any) -> Router:
+        """The embedded default: the small SmolLM2 model in-process, plus whatever larger
+        tiers the environment configures. See :mod:`router.defaults`."""
+        from router.defaults import default_router
+
+        return default_router(**kwargs)
+
+    def _calibrate(self, policies: PolicySet) -> PolicySet:
+        """Turn policies that state a share of traffic per tier into thresholds for our
+        scorer. An uncalibrated scorer uses the policy's thresholds, which must then be
+        stated in the policy (or a policy it extends)."""
+        scorer = self.classifier.scorer
+        convert = getattr(scorer, "threshold_for_share", None)
+        out = []
+        for team in policies.values():
+            quality = team.policy.quality
+            shares = quality.shares
+            if shares is None or (shares.large is None and shares.proprietary is None):
+                out.append(team)
+                continue
+            if convert is None:
+                if "thresholds" not in quality.model_fields_set:
+                    raise errors.PolicyError(
+                        f"quality.shares needs a calibrated scorer; {scorer.name!r} is not",
+                        file=team.source,
+                        hint="state quality.thresholds as well (they apply to such scorers)",
+                    )
+                out.append(team)
+                continue
+            update = {
+                tier: round(float(convert(share)), 6)
+                for tier, share in (("large", shares.large), ("proprietary", shares.proprietary))
+                if share is not None
+            }
+            thresholds = quality.thresholds.model_copy(update=update)
+            policy = team.policy.model_copy(
+                update={"quality": quality.model_copy(update={"thresholds": thresholds})}
+            )
+            out.append(TeamPolicy(team.team, policy, team.source, team.sha256, team.chain))
+        return PolicySet(out)
+
+    # --- public API -----------------------------------------------------------------
+
+    @property
+    def backends(self) -> Mapping[str, Backend]:
+        return dict(self._backends)
+
+    def classify(
+        self, messages: MessagesInput, *, labels: Mapping[str, str] | None = None, **params: Any
+    ) -> Classification:
+        """Classify a request without deciding or sending anything."""
+        request = parse_request(messages, **params)
+        return self.classifier.classify(request, check_labels(labels))
+
+    def explain(
+        self,
+        messages: MessagesInput,
+        *,
+        team: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        conversation_id: str | None = None,
+        **params: Any,
+    ) -> Explanation:
+        """The decision the router would make now, with reasons. No model is called, and
+        an empty ranking is returned rather than raised."""
+        request = parse_request(messages, **params)
+        tp = self.policies[team or self.default_team]
+        c = self.classifier.classify(request, check_labels(labels))
+        decision = self._decide(c, tp, conversation_id)
+        return Explanation(decision, c, tp.describe())
+
+    def chat(
+        self,
+        messages: MessagesInput,
+        *,
+        team: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        conversation_id: str | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
+        """Route one chat request and return the completion with its ``route`` record.
+
+        Raises :class:`~router.errors.InvalidRequest`, :class:`~router.errors.UnknownTeam`,
+        :class:`~router.errors.NoRouteAvailable`, :class:`~router.errors.BudgetExceeded`,
+        :class:`~router.errors.AllAttemptsFailed`, :class:`~router.errors.DeadlineExceeded`
+        or a backend's :class:`~router.errors.ContentRefused`.
+        """
+        if params.get("stream"):
+            raise errors.InvalidRequest("use Router.stream() for streaming", field="stream")
+        ctx, request, plan = self._start(messages, team, labels, conversation_id, params, False)
+        error: BaseException | None = None
+        try:
+            while (step := plan.next_step(time.monotonic())) is not None:
+                if step.delay_s:
+                    time.sleep(step.delay_s)
+                try:
+                    outgoing, restore = self._prepare(ctx, step, request)
+                except _SKIP as exc:
+                    self._refused(ctx, plan, step, exc)
+                    continue
+                token = self._attempt_started(ctx, step)
+                t0 = time.perf_counter()
+                try:
+                    response = self._backends[step.spec.name].chat(
+                        outgoing, timeout=step.timeout_s, headers=self.observer.headers(token)
+                    )
+                except Exception as exc:
+                    self._failed(ctx, plan, step, token, _typed(exc, step), t0)
+                    continue
+                except BaseException:
+                    self._abandoned(ctx, step)
+                    raise
+                return self._succeeded(ctx, plan, step, token, response, restore, t0)
+            raise plan.error(_excluded(ctx))
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._finish(ctx, error)
+
+    async def achat(
+        self,
+        messages: MessagesInput,
+        *,
+        team: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        conversation_id: str | None = None,
+        **params: Any,
+    ) -> ChatCompletion:
+        """The async twin of :meth:`chat`; the same decision and plan drive both."""
+        import asyncio
+
+        if params.get("stream"):
+            raise errors.InvalidRequest("use Router.astream() for streaming", field="stream")
+        ctx, request, plan = self._start(messages, team, labels, conversation_id, params, False)
+        error: BaseException | None = None
+        try:
+            while (step := plan.next_step(time.monotonic())) is not None:
+                if step.delay_s:
+                    await asyncio.sleep(step.delay_s)
+                try:
+                    outgoing, restore = self._prepare(ctx, step, request)
+                except _SKIP as exc:
+                    self._refused(ctx, plan, step, exc)
+                    continue
+                token = self._attempt_started(ctx, step)
+                t0 = time.perf_counter()
+                try:
+                    response = await asyncio.wait_for(
+                        self._backends[step.spec.name].achat(
+                            outgoing,
+                            timeout=step.timeout_s,
+                            headers=self.observer.headers(token),
+                        ),
+                        timeout=step.timeout_s + 1.0,
+                    )
+                except Exception as exc:
+                    self._failed(ctx, plan, step, token, _typed(exc, step), t0)
+                    continue
+                except BaseException:
+                    self._abandoned(ctx, step)
+                    raise
+                return self._succeeded(ctx, plan, step, token, response, restore, t0)
+            raise plan.error(_excluded(ctx))
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            self._finish(ctx, error)
+
+    def stream(
+        self,
+        messages: MessagesInput,
+        *,
+        team: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        conversation_id: str | None = None,
+        **params: Any,
+    ) -> RoutedStream:
+        """Route a request and stream the answer as OpenAI-shaped chunks.
+
+        Before the first token, a failing backend is replaced silently by the next
+        candidate. After it, the policy's ``streaming.on_interrupt`` decides: ``error``
+        raises :class:`~router.errors.StreamInterrupted` carrying the partial text;
+        ``restart`` yields a chunk with ``event="restart"`` and starts over on the next
+        candidate. The last chunk carries ``usage`` and the ``route`` record.
+        """
+        params["stream"] = True
+        ctx, request, plan = self._start(messages, team, labels, conversation_id, params, True)
+        return RoutedStream(StreamDriver(self, ctx, request, plan))
+
+    def astream(
+        self,
+        messages: MessagesInput,
+        *,
+        team: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        conversation_id: str | None = None,
+        **params: Any,
+    ) -> AsyncRoutedStream:
+        """The async twin of :meth:`stream`."""
+        params["stream"] = True
+        ctx, request, plan = self._start(messages, team, labels, conversation_id, params, True)
+        return AsyncRoutedStream(StreamDriver(self, ctx, request, plan))
+
+    def close(self) -> None:
+        """Close every backend."""
+        for b in self._backends.values():
+            b.close()
+
+    async def aclose(self) -> None:
+        for b in self._backends.values():
+            await b.aclose()
+
+    def __enter__(self) -> Router:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Router:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- internals shared by chat, achat and stream -----------------------------------
+
+    def _states(self, output_tokens: int | None = None) -> dict[str, BackendState]:
+        return self.health.states(self._backends, output_tokens)
+
+    def _decide(self, c: Classification, tp: TeamPolicy, conversation_id: str | None) -> Decision:
+        previous = self._sticky.get(conversation_id) if conversation_id else None
+        exhausted = self.budget.exhausted(tp)
+        states = self._states(c.max_output_tokens or tp.policy.cost.assumed_output_tokens)
+        return decide(
+            c, tp, self._specs, states, previous_tier=previous, budget_exhausted=exhausted
+        )
+
+    def _start(
+        self,
+        messages: MessagesInput,
+        team: str | None,
+        labels: Mapping[str, str] | None,
+        conversation_id: str | None,
+        params: dict[str, Any],
+        stream: bool,
+    ) -> tuple[RequestContext, ChatRequest, AttemptPlan]:
+        started = time.perf_counter()
+        request = parse_request(messages, **params)
+        tp = self.policies[team or self.default_team]
+        ctx = RequestContext(
+            team=tp, stream=stream, started=started, request=request, params=params
+        )
+        ctx.extra["conversation_id"] = conversation_id
+        self.observer.request_started(ctx)
+        try:
+            c = self.classifier.classify(request, check_labels(labels))
+            ctx.classification = c
+            decision = self._decide(c, tp, conversation_id)
+            ctx.decision = decision
+            ctx.route = RouteRecord.from_decision(decision, c, tp.describe())
+            self.observer.decided(ctx, time.perf_counter() - started)
+            if not decision.ranked:
+                self._raise_no_route(ctx, decision, tp)
+        except BaseException as exc:
+            self.observer.request_finished(ctx, exc)
+            raise
+        plan = AttemptPlan(
+            decision, tp.policy, self._spec_by_name, self._rechecker(ctx), time.monotonic()
+        )
+        return ctx, request, plan
+
+    def _raise_no_route(self, ctx: RequestContext, decision: Decision, tp: TeamPolicy):
+        exhausted = self.budget.exhausted(tp)
+        if exhausted and tp.policy.cost.on_budget_exhausted == "reject":
+            raise errors.BudgetExceeded(
+                f"team {tp.team} {exhausted} budget is spent (policy: reject)",
+                team=tp.team,
+                period=exhausted,
+            )
+        raise errors.NoRouteAvailable(
+            f"no backend may serve this request under policy {tp.team}", decision.excluded
+        )
+
+    def _rechecker(self, ctx: RequestContext):
+        """The re-check run before every attempt: the same rules as the decision, with the
+        health and budget as they are at that moment."""
+        tp, c = ctx.team, ctx.classification
+        verdict = ctx.decision.privacy  # type: ignore[union-attr]
+
+        output = c.max_output_tokens or tp.policy.cost.assumed_output_tokens  # type: ignore[union-attr]
+
+        def recheck(spec: BackendSpec) -> list[str]:
+            state = self.health.state(spec.name, self._backends[spec.name], output)
+            exhausted = self.budget.exhausted(tp)
+            cost = estimate_cost(spec, c, tp)  # type: ignore[arg-type]
+            why = exclusions(spec, c, tp, verdict, state, cost, exhausted)  # type: ignore[arg-type]
+            if not why and not self.health.admit(spec.name):
+                why = [self.health.breakers[spec.name].blocked_reason() or "circuit open"]
+            return why
+
+        return recheck
+
+    def _prepare(self, ctx: RequestContext, step: Step, request: ChatRequest):
+        """Everything that must hold just before a request is sent to ``step``'s backend.
+
+        Reserves the worst-case cost against the team budgets, then returns the request as
+        this backend may see it (redacted for remote zones) and the redaction to undo in
+        its answer. Raises :class:`~router.errors.BudgetExceeded` when the reservation does
+        not fit, or :class:`~router.errors.PrivacyGuardTripped` when protected data would
+        leave; in both cases nothing is sent.
+        """
+        from router.privacy.guard import outgoing_request
+
+        tp = ctx.team
+        estimate = step.candidate.estimated_cost_usd
+        reservation = self.budget.reserve(tp, estimate)
+        if reservation is None:
+            period = self.budget.exhausted(tp) or "daily"
+            if tp.policy.cost.on_budget_exhausted == "degrade":
+                self.observer.budget_degraded(ctx, period)
+            raise errors.BudgetExceeded(
+                f"team {tp.team} budget cannot cover this call (estimated ${estimate:.6f})",
+                team=tp.team,
+                period=period,
+            )
+        try:
+            prepared = outgoing_request(ctx, step, request, self.observer)
+        except BaseException:
+            self.budget.settle(reservation, 0.0)
+            raise
+        ctx.extra["reservation"] = reservation
+        return prepared
+
+    def _attempt_started(self, ctx: RequestContext, step: Step) -> Any:
+        self.health.started(step.spec.name)
+        return self.observer.attempt_started(ctx, step.spec, step.retry)
+
+    def _abandoned(self, ctx: RequestContext, step: Step) -> None:
+        """The caller went away mid-attempt (cancelled task, closed stream): give back the
+        breaker slot, the in-flight count and the budget reservation."""
+        self.health.abandoned(step.spec.name)
+        self._settle(ctx, 0.0)
+
+    def _refused(
+        self, ctx: RequestContext, plan: AttemptPlan, step: Step, exc: BaseException
+    ) -> None:
+        """Nothing was sent (budget or privacy guard): recorded, then on to the next
+        candidate; a budget refusal under policy ``reject`` ends the request."""
+        self.health.release(step.spec.name)
+        if (
+            isinstance(exc, errors.BudgetExceeded)
+            and ctx.team.policy.cost.on_budget_exhausted == "reject"
+        ):
+            raise exc
+        plan.failed(step, exc, 0.0)
+
+    def _failed(
+        self,
+        ctx: RequestContext,
+        plan: AttemptPlan,
+        step: Step,
+        token: Any,
+        exc: BaseException,
+        t0: float,
+    ) -> None:
+        duration = time.perf_counter() - t0
+        self._settle(ctx, 0.0)
+        nxt = plan.failed(step, exc, duration)
+        self.health.record_failure(step.spec.name, exc, duration)
+        self.observer.attempt_finished(ctx, step.spec, token, plan.attempts[-1], None, exc)
+        if nxt == "retry" and plan.has_retry:
+            self.observer.retry_scheduled(ctx, step.spec, plan._retry.delay_s, exc)  # type: ignore[union-attr]
+        elif nxt != "stop":
+            nxt_name = _peek_next(plan)
+            if nxt_name:
+                self.observer.fallback(ctx, step.spec.name, nxt_name, type(exc).__name__)
+
+    def _succeeded(
+        self,
+        ctx: RequestContext,
+        plan: AttemptPlan,
+        step: Step,
+        token: Any,
+        response: ChatCompletion,
+        restore: Any,
+        t0: float,
+    ) -> ChatCompletion:
+        duration = time.perf_counter() - t0
+        plan.succeeded(step, duration)
+        if restore is not None:
+            response = restore.completion(response)
+        usage = response.usage
+        route = ctx.route
+        assert route is not None
+        route.backend, route.tier, route.zone = step.spec.name, step.spec.tier, step.spec.zone
+        route.attempts = plan.attempts
+        route.cost_usd = self._cost(step.spec, usage)
+        self._settle(ctx, route.cost_usd or 0.0)
+        output_tokens = usage.completion_tokens if usage else 0
+        self.health.record_success(step.spec.name, duration, None, output_tokens)
+        self.observer.attempt_finished(ctx, step.spec, token, plan.attempts[-1], response, None)
+        response.route = route
+        self._remember_tier(ctx, step.spec.tier)
+        return response
+
+    def _cost(self, spec: BackendSpec, usage: Any) -> float | None:
+        if usage is None:
+            return None
+        return spec.price.cost(usage.prompt_tokens, usage.completion_tokens)
+
+    def _settle(self, ctx: RequestContext, actual: float) -> None:
+        reservation = ctx.extra.pop("reservation", None)
+        if reservation is not None:
+            self.budget.settle(reservation, actual)
+
+    def _remember_tier(self, ctx: RequestContext, tier: str) -> None:
+        cid = ctx.extra.get("conversation_id")
+        if not cid:
+            return
+        self._sticky[cid] = tier
+        self._sticky.move_to_end(cid)
+        if len(self._sticky) > _STICKY_MAX:
+            self._sticky.popitem(last=False)
+
+    def _finish(self, ctx: RequestContext, error: BaseException | None) -> None:
+        self.observer.request_finished(ctx, error)
+
+
+_SKIP = (errors.PrivacyGuardTripped, errors.BudgetExceeded)
+
+
+def _excluded(ctx: RequestContext) -> tuple:
+    return ctx.decision.excluded if ctx.decision is not None else ()
+
+
+def _peek_next(plan: AttemptPlan) -> str | None:
+    pending = plan._pending
+    return pending[0].backend if pending else None
+
+
+def _typed(exc: BaseException, step: Step) -> BaseException:
+    """Backends translate their errors; anything that slipped through becomes a ServerError
+    (or a BackendTimeout for asyncio's timeout) so the plan can still decide on a type."""
+    import asyncio
+
+    if isinstance(exc, errors.BackendError):
+        return exc
+    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
+        return errors.BackendTimeout("timed out", backend=step.spec.name)
+    if isinstance(exc, errors.RouterError):
+        return exc
+    wrapped = errors.ServerError(
+        f"unexpected {type(exc).__name__} in backend", backend=step.spec.name
+    )
+    wrapped.__cause__ = exc
+    return wrapped
+
+
+def _observers(
+    observer: Observer | None,
+    telemetry: bool,
+    tracer_provider: Any,
+    meter_provider: Any,
+    capture_content: bool | None,
+    backends: Mapping[str, Backend],
+) -> Observer | None:
+    """The router's observer: OpenTelemetry (unless turned off) plus the caller's own."""
+    found: list[Observer] = []
+    if telemetry:
+        import importlib.util
+
+        if importlib.util.find_spec("router.telemetry") is not None:
+            from router.telemetry import TelemetryObserver
+
+            found.append(
+                TelemetryObserver(tracer_provider, meter_provider, capture_content=capture_content)
+            )
+    if observer is not None:
+        found.append(observer)
+    if not found:
+        return None
+    if len(found) == 1:
+        return found[0]
+    from router.observe import MultiObserver
+
+    return MultiObserver(found)

@@ -1,0 +1,265 @@
+"""The request side of the OpenAI chat format, validated with pydantic.
+
+``parse_request(messages, **params)`` is the only way a request enters the router; anything
+malformed raises :class:`~router.errors.InvalidRequest` naming the field, e.g.
+``messages[1].content``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from router.errors import InvalidRequest
+
+_STRICT = ConfigDict(extra="forbid", frozen=True)
+_LOOSE = ConfigDict(extra="allow", frozen=True)
+
+
+class TextPart(BaseModel):
+    """A text content part: ``{"type": "text", "text": "..."}``."""
+
+    model_config = _STRICT
+    type: Literal["text"]
+    text: str
+
+
+class ImageURL(BaseModel):
+    model_config = _STRICT
+    url: str
+    detail: Literal["auto", "low", "high"] | None = None
+
+
+class ImagePart(BaseModel):
+    """An image content part; images carry no text the classifier can read."""
+
+    model_config = _STRICT
+    type: Literal["image_url"]
+    image_url: ImageURL
+
+
+class RefusalPart(BaseModel):
+    model_config = _STRICT
+    type: Literal["refusal"]
+    refusal: str
+
+
+ContentPart = Annotated[TextPart | ImagePart | RefusalPart, Field(discriminator="type")]
+
+
+class FunctionCall(BaseModel):
+    model_config = _STRICT
+    name: str = Field(min_length=1)
+    arguments: str
+
+
+class ToolCall(BaseModel):
+    """A tool call made by the assistant in an earlier turn."""
+
+    model_config = _STRICT
+    id: str
+    type: Literal["function"] = "function"
+    function: FunctionCall
+
+
+class _MessageBase(BaseModel):
+    model_config = _STRICT
+    name: str | None = None
+
+    def text(self) -> str:
+        """All text in the message, parts joined by newlines (images contribute nothing)."""
+        content = getattr(self, "content", None)
+        if content is None:
+            return ""
+        if isinstance(content, str):
+            return content
+        out = []
+        for part in content:
+            if isinstance(part, TextPart):
+                out.append(part.text)
+            elif isinstance(part, RefusalPart):
+                out.append(part.refusal)
+        return "\n".join(out)
+
+
+class SystemMessage(_MessageBase):
+    role: Literal["system", "developer"]
+    content: str | list[TextPart]
+
+
+class UserMessage(_MessageBase):
+    role: Literal["user"]
+    content: str | list[ContentPart]
+
+
+class AssistantMessage(_MessageBase):
+    role: Literal["assistant"]
+    content: str | list[TextPart | RefusalPart] | None = None
+    tool_calls: list[ToolCall] | None = None
+    refusal: str | None = None
+
+    def text(self) -> str:
+        base = super().text()
+        # Tool-call arguments are text we send on to the backend, so they are classified too.
+        if self.tool_calls:
+            args = "\n".join(c.function.arguments for c in self.tool_calls)
+            return f"{base}\n{args}" if base else args
+        return base
+
+
+class ToolMessage(_MessageBase):
+    role: Literal["tool"]
+    content: str | list[TextPart]
+    tool_call_id: str
+
+
+Message = Annotated[
+    SystemMessage | UserMessage | AssistantMessage | ToolMessage, Field(discriminator="role")
+]
+
+
+class FunctionDefinition(BaseModel):
+    model_config = _STRICT
+    name: str = Field(min_length=1, max_length=64)
+    description: str | None = None
+    parameters: dict[str, Any] | None = None
+    strict: bool | None = None
+
+
+class ToolDefinition(BaseModel):
+    model_config = _STRICT
+    type: Literal["function"]
+    function: FunctionDefinition
+
+
+class NamedToolChoice(BaseModel):
+    model_config = _STRICT
+    type: Literal["function"]
+    function: dict[str, str]
+
+
+class ResponseFormat(BaseModel):
+    """``{"type": "text" | "json_object" | "json_schema", ...}``."""
+
+    model_config = _LOOSE
+    type: Literal["text", "json_object", "json_schema"]
+    json_schema: dict[str, Any] | None = None
+    # llama-cpp-python's extension: a JSON schema for json_object.
+    schema_: dict[str, Any] | None = Field(default=None, alias="schema")
+
+
+class StreamOptions(BaseModel):
+    model_config = _STRICT
+    include_usage: bool = False
+
+
+class ChatRequest(BaseModel):
+    """A validated chat request: the conversation plus generation parameters."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    messages: list[Message] = Field(min_length=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=1_000_000)
+    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
+    top_p: float | None = Field(default=None, gt=0.0, le=1.0)
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    tools: list[ToolDefinition] | None = None
+    tool_choice: Literal["none", "auto", "required"] | NamedToolChoice | None = None
+    response_format: ResponseFormat | None = None
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+
+    def texts(self) -> list[str]:
+        """The text of every message, in order."""
+        return [m.text() for m in self.messages]
+
+    def user_texts(self) -> list[str]:
+        """The text of every user message, oldest first."""
+        return [m.text() for m in self.messages if m.role == "user"]
+
+    @property
+    def stop_list(self) -> list[str]:
+        if self.stop is None:
+            return []
+        return [self.stop] if isinstance(self.stop, str) else list(self.stop)
+
+    @property
+    def wants_json(self) -> bool:
+        return self.response_format is not None and self.response_format.type != "text"
+
+    def generation_params(self) -> dict[str, Any]:
+        """The parameters a backend needs, without ``None`` values and without ``messages``."""
+        return self.model_dump(exclude={"messages"}, exclude_none=True, by_alias=True)
+
+    def wire_messages(self) -> list[dict[str, Any]]:
+        """The messages as plain OpenAI-format dicts, ready to send."""
+        return [m.model_dump(exclude_none=True) for m in self.messages]
+
+
+_REQUEST = TypeAdapter(ChatRequest)
+_ALIASES = {"max_completion_tokens": "max_tokens"}
+
+MessagesInput = str | Sequence[Mapping[str, Any]] | Sequence[Any]
+
+
+_TAGS = frozenset(
+    ["system", "developer", "user", "assistant", "tool", "text", "image_url", "refusal"]
+)
+_TYPES = frozenset(["str", "int", "float", "bool", "dict", "list", "none"])
+
+
+def _loc(loc: Sequence[int | str]) -> str:
+    """``messages[0].content[1].text`` from pydantic's location tuple, without the names
+    pydantic adds for union branches and discriminator tags."""
+    out = ""
+    for i, part in enumerate(loc):
+        if isinstance(part, int):
+            out += f"[{part}]"
+            continue
+        if "[" in part or part in _TYPES or part.startswith("function-"):
+            continue
+        if i > 0 and isinstance(loc[i - 1], int) and part in _TAGS:
+            continue  # the discriminator of a tagged union
+        out += f".{part}" if out else part
+    return out
+
+
+def parse_request(messages: MessagesInput, **params: Any) -> ChatRequest:
+    """Validate a conversation and its parameters into a :class:`ChatRequest`.
+
+    ``messages`` is a list of OpenAI-format message dicts (or pydantic messages), or a plain
+    string taken as one user message. Raises :class:`InvalidRequest` naming the bad field.
+
+    >>> parse_request("Hello").messages[0].role
+    'user'
+    """
+    if isinstance(messages, ChatRequest):
+        if params:
+            return messages.model_copy(update=params)
+        return messages
+    if isinstance(messages, str):
+        messages = [{"role": "user", "content": messages}]
+    elif not isinstance(messages, Sequence):
+        raise InvalidRequest(
+            f"expected a list of messages or a string, got {type(messages).__name__}",
+            field="messages",
+        )
+    for alias, name in _ALIASES.items():
+        if alias in params:
+            if name in params and params[name] is not None:
+                raise InvalidRequest(f"give either {alias} or {name}, not both", field=alias)
+            params[name] = params.pop(alias)
+    data = {"messages": list(messages), **params}
+    try:
+        return _REQUEST.validate_python(data)
+    except ValidationError as exc:
+        # Unions report one error per branch; the deepest one names the real problem.
+        err = max(exc.errors(include_url=False), key=lambda e: len(e["loc"]))
+        field = _loc(err["loc"])
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        raise InvalidRequest(msg, field=field) from None

@@ -1,0 +1,171 @@
+"""Which backend to try next: the retry-and-fallback walk over a decision, with no I/O.
+
+The sync, async and streaming drivers in :mod:`router.core` all run the same plan: ask
+:meth:`AttemptPlan.next_step`, call the backend, report back with :meth:`succeeded` or
+:meth:`failed`. Before every step (first try, retry, fallback, stream restart) the plan
+re-checks the candidate through ``recheck``, which re-applies privacy, budget, context
+window and health; a candidate that no longer qualifies is skipped, never called.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from router import errors
+from router.config import BackendSpec
+from router.decision import Candidate, Decision
+from router.policy.model import Policy
+from router.retry import Backoff, after_failure
+from router.route import Attempt
+
+
+@dataclass(slots=True)
+class Step:
+    """One attempt to make: on ``spec``, after waiting ``delay_s``, within ``timeout_s``."""
+
+    candidate: Candidate
+    spec: BackendSpec
+    retry: int
+    delay_s: float
+    timeout_s: float
+
+
+Recheck = Callable[[BackendSpec], list[str]]
+
+
+class AttemptPlan:
+    """The state of one request's walk through its ranked candidates."""
+
+    def __init__(
+        self,
+        decision: Decision,
+        policy: Policy,
+        specs: Mapping[str, BackendSpec],
+        recheck: Recheck,
+        now: float,
+    ) -> None:
+        self._pending = deque(decision.ranked)
+        self._specs = specs
+        self._recheck = recheck
+        self._policy = policy
+        r = policy.routing
+        self._backoff = Backoff(
+            initial_s=r.backoff_initial_ms / 1000.0,
+            max_s=r.backoff_max_ms / 1000.0,
+            jitter_s=r.backoff_jitter_ms / 1000.0,
+            retry_after_cap_s=r.retry_after_cap_ms / 1000.0,
+        )
+        self.deadline = now + policy.latency.deadline_ms / 1000.0
+        self.attempts: list[Attempt] = []
+        self.skipped: list[tuple[Candidate, tuple[str, ...]]] = []
+        self._retry: Step | None = None
+        self._min_window = 0
+        self._stop: BaseException | None = None
+        self._deadline_hit = False
+        self._tried = 0
+        self.last_backend: str | None = None
+
+    def next_step(self, now: float) -> Step | None:
+        """The next attempt, or ``None`` when the plan is over (then see :meth:`error`)."""
+        if self._stop is not None or self._tried >= self._policy.routing.max_attempts:
+            return None
+        remaining = self.deadline - now
+        if remaining <= 0:
+            self._deadline_hit = True
+            return None
+        timeout = min(self._policy.latency.attempt_timeout_ms / 1000.0, remaining)
+        retry, self._retry = self._retry, None
+        if retry is not None and retry.delay_s < remaining:
+            why = self._recheck(retry.spec)
+            if not why:
+                self._tried += 1
+                wait = retry.delay_s
+                return Step(
+                    retry.candidate, retry.spec, retry.retry, wait, min(timeout, remaining - wait)
+                )
+            self.skipped.append((retry.candidate, tuple(why)))
+        while self._pending:
+            cand = self._pending.popleft()
+            spec = self._specs[cand.backend]
+            if spec.context_window <= self._min_window:
+                self.skipped.append(
+                    (
+                        cand,
+                        (
+                            f"context window {spec.context_window} is not larger than the one "
+                            "that was too small",
+                        ),
+                    )
+                )
+                continue
+            why = self._recheck(spec)
+            if why:
+                self.skipped.append((cand, tuple(why)))
+                continue
+            self._tried += 1
+            return Step(cand, spec, 0, 0.0, timeout)
+        return None
+
+    def _record(self, step: Step, outcome: str, duration_s: float, exc: BaseException | None):
+        self.attempts.append(
+            Attempt(
+                backend=step.spec.name,
+                tier=step.spec.tier,
+                outcome=outcome,
+                duration_ms=duration_s * 1000.0,
+                error_type=type(exc).__name__ if exc is not None else None,
+                error=str(exc) if exc is not None else None,
+                retry=step.retry,
+                waited_ms=step.delay_s * 1000.0,
+            )
+        )
+        self.last_backend = step.spec.name
+
+    def succeeded(self, step: Step, duration_s: float) -> None:
+        self._record(step, "ok", duration_s, None)
+
+    def failed(self, step: Step, exc: BaseException, duration_s: float) -> str:
+        """Record a failure; returns what happens next: retry, fallback, larger_window, stop."""
+        self._record(step, "error", duration_s, exc)
+        nxt = after_failure(exc)
+        if nxt == "stop":
+            self._stop = exc
+        elif nxt == "larger_window":
+            self._min_window = max(self._min_window, step.spec.context_window)
+        elif nxt == "retry":
+            if step.retry < self._policy.routing.retries:
+                delay = self._backoff.delay(step.retry + 1, exc)
+                self._retry = Step(step.candidate, step.spec, step.retry + 1, delay, 0.0)
+            else:
+                nxt = "fallback"
+        return nxt
+
+    @property
+    def has_retry(self) -> bool:
+        return self._retry is not None
+
+    def error(self, candidates: tuple[Candidate, ...] = ()) -> errors.RouterError:
+        """The typed error to raise when :meth:`next_step` returned ``None``."""
+        if isinstance(self._stop, errors.RouterError):
+            return self._stop
+        tried = [a for a in self.attempts]
+        if self._deadline_hit:
+            return errors.DeadlineExceeded(
+                f"deadline of {self._policy.latency.deadline_ms:g} ms passed after "
+                f"{len(tried)} attempt(s)",
+                attempts=tried,
+            )
+        if not tried:
+            skipped = tuple(
+                Candidate(c.backend, c.tier, c.zone, False, why, c.estimated_cost_usd)
+                for c, why in self.skipped
+            )
+            return errors.NoRouteAvailable(
+                "no allowed backend is left for this request", skipped + candidates
+            )
+        summary = ", ".join(f"{a.backend}: {a.error_type}" for a in tried if a.outcome == "error")
+        return errors.AllAttemptsFailed(
+            f"all {len(tried)} attempt(s) failed ({summary})", attempts=tried
+        )

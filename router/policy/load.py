@@ -1,0 +1,261 @@
+"""Read policy files: resolve ``extends``, validate, and report errors as ``file:line``.
+
+A team's policy is the file ``policies/<team>.yaml``. ``extends: default`` starts from
+``default.yaml`` in the same directory (or the built-in default when the directory has none);
+mappings merge key by key, lists and scalars replace.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from router.errors import PolicyError, UnknownTeam
+from router.policy.model import Policy
+from router.yamlio import LineMap, load_yaml, load_yaml_file
+
+BUILTIN_DEFAULT = "default"
+_MAX_DEPTH = 8
+
+Origins = dict[tuple[str | int, ...], tuple[str, int | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class TeamPolicy:
+    """A validated policy with where it came from.
+
+    ``sha256`` hashes the fully resolved policy, so it changes when a parent changes too.
+    """
+
+    team: str
+    policy: Policy
+    source: str
+    sha256: str
+    chain: tuple[str, ...] = ()
+
+    def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "team": self.team,
+            "version": self.policy.version,
+            "sha256": self.sha256,
+            "source": self.source,
+        }
+        if self.policy.revision is not None:
+            out["revision"] = self.policy.revision
+        return out
+
+
+def builtin_default_text() -> str:
+    """The text of the built-in default policy shipped inside the package."""
+    return resources.files("router.policy").joinpath("default.yaml").read_text("utf-8")
+
+
+def _origins(lines: LineMap, data: Any, file: str, path: tuple[str | int, ...] = ()) -> Origins:
+    out: Origins = {path: (file, lines.line(path))}
+    if isinstance(data, dict):
+        for k, v in data.items():
+            out.update(_origins(lines, v, file, (*path, k)))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out.update(_origins(lines, v, file, (*path, i)))
+    return out
+
+
+def _merge(base: Any, over: Any, base_o: Origins, over_o: Origins, path: tuple = ()) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merge(base.get(k), v, base_o, over_o, (*path, k)) if k in base else v
+        return out
+    # Replaced: the child's origins win for everything under this path.
+    for key in [k for k in base_o if k[: len(path)] == path]:
+        del base_o[key]
+    return over
+
+
+def _read(source: str, text: str | None) -> tuple[dict[str, Any], Origins]:
+    if text is None:
+        data, lines = load_yaml_file(source)
+    else:
+        data, lines = load_yaml(text, source)
+    if not isinstance(data, dict):
+        raise PolicyError(
+            "a policy file must be a mapping of keys to values",
+            file=source,
+            line=1,
+            hint="start with 'version: 1'",
+        )
+    return data, _origins(lines, data, source)
+
+
+def _resolve(
+    source: str, text: str | None, directory: Path | None, seen: tuple[str, ...]
+) -> tuple[dict[str, Any], Origins, tuple[str, ...]]:
+    data, origins = _read(source, text)
+    chain = (*seen, source)
+    parent_name = data.get("extends")
+    if parent_name is None:
+        return data, origins, chain
+    line = origins.get(("extends",), (source, None))[1]
+    if not isinstance(parent_name, str) or not parent_name:
+        raise PolicyError("extends must be a policy name", file=source, line=line)
+    if len(chain) > _MAX_DEPTH:
+        raise PolicyError("extends chain is too deep", file=source, line=line)
+    here = Path(source).parent if text is None else None  # text policies have no folder
+    parent_source, parent_text = _locate(parent_name, directory, here)
+    if parent_source in chain:
+        raise PolicyError(
+            f"extends cycle: {' -> '.join([*chain, parent_source])}",
+            file=source,
+            line=line,
+            hint="remove one of the extends",
+        )
+    if parent_source is None:
+        raise PolicyError(
+            f"extends {parent_name!r}: no such policy",
+            file=source,
+            line=line,
+            hint=f"create {parent_name}.yaml next to this file, or extend 'default'",
+        )
+    base, base_o, chain = _resolve(parent_source, parent_text, directory, chain)
+    base.pop("extends", None)
+    merged = _merge(base, data, base_o, origins)
+    base_o.update(origins)
+    return merged, base_o, chain
+
+
+def _locate(name: str, directory: Path | None, here: Path | None) -> tuple[str | None, str | None]:
+    """Find the file ``extends: name`` refers to; the built-in default when none exists."""
+    candidates = []
+    if name.endswith((".yaml", ".yml")):
+        candidates += [d / name for d in (here, directory) if d is not None]
+    else:
+        for d in (here, directory):
+            if d is not None:
+                candidates += [d / f"{name}.yaml", d / f"{name}.yml"]
+    for c in candidates:
+        if c.is_file():
+            return str(c), None
+    if name == BUILTIN_DEFAULT:
+        return "<builtin:default>", builtin_default_text()
+    return None, None
+
+
+def _model_at(model: type[BaseModel] | None, loc: tuple) -> type[BaseModel] | None:
+    for part in loc:
+        if model is None or not isinstance(part, str) or part not in model.model_fields:
+            return None
+        ann = model.model_fields[part].annotation
+        model = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+    return model
+
+
+def _translate(exc: ValidationError, origins: Origins, default_file: str) -> PolicyError:
+    err = exc.errors(include_url=False)[0]
+    loc = tuple(p for p in err["loc"] if p not in ("literal['auto']", "list[str]"))
+    if loc and isinstance(loc[-1], str) and loc[-1].startswith(("function-", "union[")):
+        loc = loc[:-1]
+    dotted = ".".join(str(p) for p in loc) or "(top level)"
+    file, line = default_file, None
+    for n in range(len(loc), -1, -1):
+        if loc[:n] in origins:
+            file, line = origins[loc[:n]]
+            break
+    hint = ""
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        parent = _model_at(Policy, loc[:-1])
+        known = list(parent.model_fields) if parent else []
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        msg = f"unknown key {dotted!r}"
+        if close:
+            hint = f"did you mean {close[0]!r}?"
+        elif known:
+            hint = f"allowed keys here: {', '.join(known)}"
+    elif kind == "missing":
+        msg = f"missing required key {dotted!r}"
+        if loc == ("version",):
+            hint = "add 'version: 1' at the top"
+    else:
+        msg = f"{dotted}: {err['msg']}"
+        if kind == "literal_error" and loc == ("version",):
+            hint = "this router reads policy format version 1"
+        elif kind == "literal_error":
+            choices = [
+                c.strip(" '") for c in str(err["ctx"]["expected"]).replace(" or ", ",").split(",")
+            ]
+            close = difflib.get_close_matches(str(err.get("input")), choices, n=1, cutoff=0.5)
+            hint = f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(choices)}"
+    return PolicyError(msg, file=file, line=line, hint=hint)
+
+
+def _digest(policy: Policy) -> str:
+    canon = json.dumps(policy.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canon.encode()).hexdigest()
+
+
+def load_policy(
+    path: str | Path,
+    *,
+    team: str | None = None,
+    directory: str | Path | None = None,
+    text: str | None = None,
+) -> TeamPolicy:
+    """Load one policy file (following ``extends``) and validate it.
+
+    ``team`` defaults to the file name without extension. Raises :class:`PolicyError`.
+    """
+    source = str(path)
+    d = Path(directory) if directory is not None else None
+    data, origins, chain = _resolve(source, text, d, ())
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as exc:
+        raise _translate(exc, origins, source) from None
+    name = team if team is not None else Path(source).stem
+    if name.startswith("<builtin:"):
+        name = BUILTIN_DEFAULT
+    return TeamPolicy(team=name, policy=policy, source=source, sha256=_digest(policy), chain=chain)
+
+
+def builtin_default() -> TeamPolicy:
+    """The default policy shipped in the package (same content as ``policies/default.yaml``)."""
+    return load_policy("<builtin:default>", team=BUILTIN_DEFAULT, text=builtin_default_text())
+
+
+class PolicySet(Mapping[str, TeamPolicy]):
+    """The policies of every team, by team name."""
+
+    def __init__(self, policies: Iterable[TeamPolicy]) -> None:
+        self._by_team = {p.team: p for p in policies}
+        if BUILTIN_DEFAULT not in self._by_team:
+            self._by_team[BUILTIN_DEFAULT] = builtin_default()
+
+    @classmethod
+    def from_directory(cls, directory: str | Path) -> PolicySet:
+        """Load every ``*.yaml`` policy in ``directory`` (team = file name)."""
+        d = Path(directory)
+        if not d.is_dir():
+            raise PolicyError("policy directory not found", file=str(d))
+        files = sorted([*d.glob("*.yaml"), *d.glob("*.yml")])
+        return cls(load_policy(f, directory=d) for f in files)
+
+    def __getitem__(self, team: str) -> TeamPolicy:
+        try:
+            return self._by_team[team]
+        except KeyError:
+            raise UnknownTeam(team, sorted(self._by_team)) from None
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._by_team)
+
+    def __len__(self) -> int:
+        return len(self._by_team)

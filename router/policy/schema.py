@@ -1,0 +1,99 @@
+"""The JSON Schema of policy files, and the policy reference generated from it.
+
+``hybrid-router schema`` writes ``policies/schema.json`` (point your editor's YAML
+language server at it) and ``docs/policy-reference.md``; a test keeps both in step with the
+models.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from router.policy.model import Policy
+
+SCHEMA_ID = "https://hybrid-router.dev/schema/policy-v1.json"
+
+
+def policy_schema() -> dict[str, Any]:
+    schema = Policy.model_json_schema(mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "hybrid-router team policy (version 1)",
+        **schema,
+    }
+
+
+def schema_text() -> str:
+    return json.dumps(policy_schema(), indent=2, sort_keys=False) + "\n"
+
+
+def _type(prop: dict[str, Any], defs: dict[str, Any]) -> str:
+    if "$ref" in prop:
+        return f"[{prop['$ref'].rsplit('/', 1)[-1]}](#{prop['$ref'].rsplit('/', 1)[-1].lower()})"
+    if "enum" in prop:
+        return " \\| ".join(f"`{v}`" for v in prop["enum"])
+    if "const" in prop:
+        return f"`{prop['const']}`"
+    if "anyOf" in prop:
+        return " or ".join(_type(p, defs) for p in prop["anyOf"])
+    t = prop.get("type", "any")
+    if t == "array":
+        return f"list of {_type(prop.get('items', {}), defs)}"
+    if t == "object" and "additionalProperties" in prop:
+        return f"map of name to {_type(prop['additionalProperties'], defs)}"
+    return str(t)
+
+
+def _limits(prop: dict[str, Any]) -> str:
+    parts = []
+    for key, sym in (
+        ("minimum", ">="),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "<="),
+        ("exclusiveMaximum", "<"),
+        ("minItems", "items >="),
+    ):
+        if key in prop:
+            parts.append(f"{sym} {prop[key]}")
+    for alt in prop.get("anyOf", []):
+        sub = _limits(alt)
+        if sub:
+            parts.append(sub)
+    return ", ".join(parts)
+
+
+def _table(title: str, obj: dict[str, Any], defs: dict[str, Any]) -> list[str]:
+    lines = [f"## {title}", ""]
+    if obj.get("description"):
+        lines += [" ".join(obj["description"].split()), ""]
+    lines += ["| key | type | default | limits | meaning |", "|---|---|---|---|---|"]
+    required = set(obj.get("required", []))
+    for name, prop in obj.get("properties", {}).items():
+        if name in required:
+            default = "required"
+        elif "default" in prop:
+            default = f"`{json.dumps(prop['default'])}`"
+        else:
+            default = "see its section"
+        desc = " ".join(prop.get("description", "").split())
+        lines.append(f"| `{name}` | {_type(prop, defs)} | {default} | {_limits(prop)} | {desc} |")
+    return [*lines, ""]
+
+
+def reference_markdown() -> str:
+    """``docs/policy-reference.md``, generated from the schema."""
+    schema = policy_schema()
+    defs = schema.get("$defs", {})
+    out = [
+        "# Policy reference (format version 1)",
+        "",
+        "Generated from `policies/schema.json` by `hybrid-router schema`; do not edit by hand.",
+        "Every key is optional except `version`. Unknown keys are errors.",
+        "",
+    ]
+    out += _table("Policy (top level)", schema, defs)
+    for name in sorted(defs):
+        out += _table(name, defs[name], defs)
+    return "\n".join(out).rstrip() + "\n"

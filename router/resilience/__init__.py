@@ -1,0 +1,1 @@
+"""Resilience: circuit breakers, latency tracking and team budgets."""

@@ -1,0 +1,146 @@
+"""A circuit breaker per backend: closed, open, half-open with a single probe.
+
+Closed: requests flow; outcomes inside ``window_s`` are counted. At least
+``failure_threshold`` failures making up at least ``failure_ratio`` of the outcomes open
+the circuit (a busy backend with a few failures among many successes stays closed): the
+backend leaves every decision (``explain`` shows why) for ``cooldown_s``. Then it is
+half-open: exactly one request is let through as a probe; its success closes the circuit,
+its failure opens it again for another cooldown.
+
+Only failures that say something about the backend count (unreachable, timeouts, 5xx,
+rate limits, malformed answers); a bad request or a context overflow does not.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+
+from router import errors
+
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+
+_COUNTED = (
+    errors.BackendUnavailable,
+    errors.BackendTimeout,
+    errors.ServerError,
+    errors.RateLimited,
+    errors.MalformedResponse,
+)
+
+
+def counts_against_backend(exc: BaseException) -> bool:
+    """Whether a failure says the backend itself is unwell."""
+    return isinstance(exc, _COUNTED)
+
+
+class CircuitBreaker:
+    """Thread-safe breaker; ``clock`` is injectable for tests."""
+
+    def __init__(
+        self,
+        failure_threshold: int = 5,
+        window_s: float = 30.0,
+        cooldown_s: float = 15.0,
+        failure_ratio: float = 0.5,
+        clock: Callable[[], float] | None = None,
+        on_change: Callable[[str, str], None] | None = None,
+    ) -> None:
+        import time
+
+        self.failure_threshold = failure_threshold
+        self.window_s = window_s
+        self.cooldown_s = cooldown_s
+        self.failure_ratio = failure_ratio
+        self._clock = clock or time.monotonic
+        self._outcomes: deque[tuple[float, bool]] = deque()  # (time, failed)
+        self._failed = 0
+        self._state = CLOSED
+        self._opened_at = 0.0
+        self._probe_out = False
+        self._lock = threading.Lock()
+        self._on_change = on_change
+
+    def _set(self, new: str) -> None:
+        old, self._state = self._state, new
+        if old != new and self._on_change is not None:
+            self._on_change(old, new)
+
+    @property
+    def state(self) -> str:
+        with self._lock:
+            self._tick()
+            return self._state
+
+    def _tick(self) -> None:
+        if self._state == OPEN and self._clock() - self._opened_at >= self.cooldown_s:
+            self._set(HALF_OPEN)
+            self._probe_out = False
+
+    def blocked_reason(self) -> str | None:
+        """Why the backend may not be used now, without claiming anything; else ``None``."""
+        with self._lock:
+            self._tick()
+            if self._state == OPEN:
+                left = self.cooldown_s - (self._clock() - self._opened_at)
+                return (
+                    f"circuit open after {self.failure_threshold}+ failures "
+                    f"({self.failure_ratio:.0%}+ of calls) in {self.window_s:g} s; "
+                    f"half-open probe in {max(left, 0):.1f} s"
+                )
+            if self._state == HALF_OPEN and self._probe_out:
+                return "circuit half-open: a probe request is in flight"
+            return None
+
+    def admit(self) -> bool:
+        """Claim the right to send a request now (the single probe when half-open)."""
+        with self._lock:
+            self._tick()
+            if self._state == CLOSED:
+                return True
+            if self._state == HALF_OPEN and not self._probe_out:
+                self._probe_out = True
+                return True
+            return False
+
+    def _record(self, now: float, failed: bool) -> None:
+        self._outcomes.append((now, failed))
+        self._failed += failed
+        while self._outcomes and now - self._outcomes[0][0] > self.window_s:
+            self._failed -= self._outcomes.popleft()[1]
+
+    def success(self) -> None:
+        with self._lock:
+            self._probe_out = False
+            if self._state != CLOSED:
+                self._outcomes.clear()
+                self._failed = 0
+                self._set(CLOSED)
+            else:
+                self._record(self._clock(), False)
+
+    def failure(self) -> None:
+        with self._lock:
+            now = self._clock()
+            if self._state == HALF_OPEN:
+                self._probe_out = False
+                self._opened_at = now
+                self._set(OPEN)
+                return
+            if self._state == OPEN:
+                return
+            self._record(now, True)
+            if self._failed >= self.failure_threshold and self._failed >= self.failure_ratio * len(
+                self._outcomes
+            ):
+                self._outcomes.clear()
+                self._failed = 0
+                self._opened_at = now
+                self._set(OPEN)
+
+    def release(self) -> None:
+        """Give back a probe claimed by :meth:`admit` that was never sent."""
+        with self._lock:
+            if self._state == HALF_OPEN:
+                self._probe_out = False

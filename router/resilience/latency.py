@@ -1,0 +1,113 @@
+"""Per-backend latency: EWMA and sliding-window percentiles of time to first token (TTFT)
+and time per output token (TPOT), plus requests in flight.
+
+Prediction for a request expecting ``n`` output tokens::
+
+    predicted = TTFT + n * TPOT + queue wait
+
+where the queue wait is the local queue depth times the mean service time. Before any
+observation, the prior from the configuration (``expected_latency_ms``) or the backend's
+model metadata stands in; each observation then moves the EWMA away from it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class LatencySnapshot:
+    samples: int
+    in_flight: int
+    ttft_ewma_ms: float | None
+    tpot_ewma_ms: float | None
+    ttft_p50_ms: float | None
+    ttft_p95_ms: float | None
+    tpot_p50_ms: float | None
+    tpot_p95_ms: float | None
+    total_p50_ms: float | None
+    total_p95_ms: float | None
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    s = sorted(values)
+    i = min(len(s) - 1, max(0, round(q * (len(s) - 1))))
+    return s[i]
+
+
+class LatencyTracker:
+    """Latency statistics of one backend. Thread-safe."""
+
+    def __init__(self, prior_ms: float | None = None, alpha: float = 0.2, window: int = 256):
+        self.alpha = alpha
+        self.prior_ms = prior_ms
+        self._ttft: deque[float] = deque(maxlen=window)
+        self._tpot: deque[float] = deque(maxlen=window)
+        self._total: deque[float] = deque(maxlen=window)
+        self._ttft_ewma: float | None = None
+        self._tpot_ewma: float | None = None
+        self._total_ewma: float | None = None
+        self.in_flight = 0
+        self._lock = threading.Lock()
+
+    def started(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+
+    def ended(self) -> None:
+        with self._lock:
+            self.in_flight = max(0, self.in_flight - 1)
+
+    def _ewma(self, old: float | None, x: float) -> float:
+        return x if old is None else old + self.alpha * (x - old)
+
+    def observe(self, total_s: float, ttft_s: float | None, output_tokens: int) -> None:
+        """Record one successful call (seconds; ``ttft_s`` is known for streams)."""
+        total_ms = total_s * 1000.0
+        with self._lock:
+            self._total.append(total_ms)
+            self._total_ewma = self._ewma(self._total_ewma, total_ms)
+            if ttft_s is not None:
+                ttft_ms = ttft_s * 1000.0
+                if output_tokens > 1:
+                    tpot = max(total_ms - ttft_ms, 0.0) / (output_tokens - 1)
+                    self._tpot.append(tpot)
+                    self._tpot_ewma = self._ewma(self._tpot_ewma, tpot)
+            elif self._tpot_ewma is not None and output_tokens > 0:
+                ttft_ms = max(total_ms - self._tpot_ewma * output_tokens, 0.0)
+            else:
+                ttft_ms = total_ms
+            self._ttft.append(ttft_ms)
+            self._ttft_ewma = self._ewma(self._ttft_ewma, ttft_ms)
+
+    def predict_ms(self, output_tokens: int, queue_depth: int = 0) -> float | None:
+        """Predicted time to a complete answer, or ``None`` with no data and no prior."""
+        ttft, tpot, total = self._ttft_ewma, self._tpot_ewma, self._total_ewma
+        if ttft is None:
+            if self.prior_ms is None:
+                return None
+            return self.prior_ms * (1 + queue_depth)
+        base = ttft + (tpot or 0.0) * output_tokens
+        if tpot is None and total is not None:
+            base = total
+        return base * (1 + queue_depth)
+
+    def snapshot(self) -> LatencySnapshot:
+        with self._lock:
+            ttft, tpot, total = list(self._ttft), list(self._tpot), list(self._total)
+            return LatencySnapshot(
+                samples=len(total),
+                in_flight=self.in_flight,
+                ttft_ewma_ms=self._ttft_ewma,
+                tpot_ewma_ms=self._tpot_ewma,
+                ttft_p50_ms=_pct(ttft, 0.5),
+                ttft_p95_ms=_pct(ttft, 0.95),
+                tpot_p50_ms=_pct(tpot, 0.5),
+                tpot_p95_ms=_pct(tpot, 0.95),
+                total_p50_ms=_pct(total, 0.5),
+                total_p95_ms=_pct(total, 0.95),
+            )

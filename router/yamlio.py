@@ -1,0 +1,108 @@
+"""Load YAML while remembering the line of every key, so errors can say ``file:line``.
+
+PyYAML builds plain dicts and forgets where things were; here we walk the node graph
+ourselves, keep a map from each value's path (``("privacy", "email")``) to its 1-based line,
+and reject duplicate keys, which PyYAML would silently overwrite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from router.errors import PolicyError
+
+PathKey = tuple[str | int, ...]
+
+
+class LineMap:
+    """Lines of the values in a YAML document, by path."""
+
+    def __init__(self) -> None:
+        self._lines: dict[PathKey, int] = {}
+
+    def set(self, path: PathKey, line: int) -> None:
+        self._lines[path] = line
+
+    def line(self, path: Sequence[str | int]) -> int | None:
+        """The line of ``path``, or of its nearest ancestor that has one."""
+        key = tuple(path)
+        while key:
+            if key in self._lines:
+                return self._lines[key]
+            key = key[:-1]
+        return self._lines.get((), None)
+
+
+def _build(node: yaml.Node, path: PathKey, lines: LineMap, ctor: yaml.SafeLoader, file: str) -> Any:
+    lines.set(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise PolicyError(
+                    "keys must be plain names", file=file, line=key_node.start_mark.line + 1
+                )
+            key = ctor.construct_object(key_node)
+            if key is None or isinstance(key, bool | float):
+                raise PolicyError(
+                    f"key {key_node.value!r} is not a name",
+                    file=file,
+                    line=key_node.start_mark.line + 1,
+                    hint="quote it if it is meant as text",
+                )
+            key = str(key)
+            if key in out:
+                raise PolicyError(
+                    f"duplicate key {key!r}",
+                    file=file,
+                    line=key_node.start_mark.line + 1,
+                    hint="each key may appear once; remove one of them",
+                )
+            child = (*path, key)
+            out[key] = _build(value_node, child, lines, ctor, file)
+            lines.set(child, key_node.start_mark.line + 1)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(n, (*path, i), lines, ctor, file) for i, n in enumerate(node.value)]
+    return ctor.construct_object(node)
+
+
+def load_yaml(text: str, file: str = "<string>") -> tuple[Any, LineMap]:
+    """Parse one YAML document; return its data and a :class:`LineMap`.
+
+    Raises :class:`PolicyError` with the line for syntax errors and duplicate keys.
+    """
+    lines = LineMap()
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None, lines
+        data = _build(node, (), lines, loader, file)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        raise PolicyError(
+            f"not valid YAML: {exc.problem or exc.context}", file=file, line=line
+        ) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"not valid YAML: {exc}", file=file) from None
+    finally:
+        loader.dispose()
+    return data, lines
+
+
+def load_yaml_file(path: str | Path) -> tuple[Any, LineMap]:
+    """Read and parse a YAML file; unreadable files raise :class:`PolicyError`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError("file not found", file=str(p)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError(f"cannot read file: {exc}", file=str(p)) from None
+    return load_yaml(text, file=str(p))

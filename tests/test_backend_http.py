@@ -1,0 +1,236 @@
+"""The OpenAI-compatible HTTP backend against a real ``llama_cpp.server`` on loopback (the
+tiny mixture-of-experts model), plus wire-format details against the loopback stub."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+
+import pytest
+
+from router import errors
+from router.backends import openai_wire as wire
+from router.backends.http import OpenAICompatibleBackend
+from router.config import BackendSpec, Capabilities
+from router.messages import parse_request
+from tests.fixtures_backends import STUB_REPLY, free_port, server_spec
+
+pytestmark = pytest.mark.slow
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+def req(text: str = "hello", n: int = 8):
+    return parse_request(text, max_tokens=n, temperature=0)
+
+
+@pytest.fixture
+def server_backend(llama_server):
+    b = OpenAICompatibleBackend.from_spec(server_spec(llama_server))
+    yield b
+    b.close()
+
+
+def stub_http_spec(stub, **kw) -> BackendSpec:
+    caps = kw.pop("capabilities", Capabilities())
+    return BackendSpec(
+        name="stub-http",
+        tier="large",
+        zone="local",
+        kind="openai_compatible",
+        model="stub-model",
+        capabilities=caps,
+        api_key_env=kw.pop("api_key_env", None),
+        options={"base_url": stub.base_url, **kw},
+    )
+
+
+# --- a real llama-cpp-python server ---------------------------------------------------------
+
+
+def test_chat_against_a_real_server(server_backend) -> None:
+    done = server_backend.chat(req())
+    assert done.text
+    assert done.usage.completion_tokens == 8
+    assert done.usage.prompt_tokens > 8
+    assert done.choices[0].finish_reason == "length"
+
+
+def test_stream_against_a_real_server_ends_with_counted_usage(server_backend) -> None:
+    chunks = list(server_backend.stream(req()))
+    assert [c for c in chunks if c.choices and c.choices[0].finish_reason == "length"]
+    usage = chunks[-1].usage
+    assert chunks[-1].choices == [] and usage is not None
+    # This server sends no usage in streams, so the backend estimates and says so.
+    assert usage.model_extra.get("estimated") is True
+    assert usage.completion_tokens >= 8
+    assert "".join(c.text for c in chunks) == server_backend.chat(req()).text
+
+
+async def test_async_chat_and_stream_against_a_real_server(server_backend) -> None:
+    done = await server_backend.achat(req())
+    chunks = [c async for c in server_backend.astream(req())]
+    assert "".join(c.text for c in chunks) == done.text
+    assert (await server_backend.ahealth()).ok
+    await server_backend.aclose()
+
+
+def test_health_probes_the_models_endpoint(server_backend) -> None:
+    h = server_backend.health()
+    assert h.ok and h.latency_ms is not None
+    assert server_backend.metadata()["health_url"].endswith("/v1/models")
+
+
+def test_context_too_long_from_the_server_is_typed(server_backend) -> None:
+    with pytest.raises(errors.ContextTooLong) as info:
+        server_backend.chat(parse_request("x" * 600, max_tokens=8))
+    assert info.value.status == 400
+    assert info.value.window == 512 and info.value.needed > 512
+    assert "xxxx" not in str(info.value)
+
+
+def test_a_dead_server_is_unavailable() -> None:
+    spec = BackendSpec(
+        name="dead",
+        tier="large",
+        zone="local",
+        kind="openai_compatible",
+        model="m",
+        options={"base_url": f"http://127.0.0.1:{free_port()}/v1", "connect_timeout": 2},
+    )
+    b = OpenAICompatibleBackend.from_spec(spec)
+    with pytest.raises(errors.BackendUnavailable):
+        b.chat(req())
+    with pytest.raises(errors.BackendUnavailable):
+        list(b.stream(req()))
+    h = b.health()
+    assert not h.ok and "refused" in h.detail
+    b.close()
+
+
+# --- wire details, against the stub -------------------------------------------------------
+
+
+def test_traceparent_and_key_are_sent(openai_stub) -> None:
+    b = OpenAICompatibleBackend.from_spec(
+        stub_http_spec(openai_stub, api_key_env="STUB_OPENAI_KEY")
+    )
+    assert b.chat(req(), headers={"traceparent": TRACEPARENT}).text == STUB_REPLY
+    sent = openai_stub.records[-1]
+    assert sent["path"] == "/v1/chat/completions"
+    assert sent["headers"]["traceparent"] == TRACEPARENT
+    assert sent["headers"]["authorization"] == "Bearer sk-test-SECRET-0123456789abcdef"
+    assert sent["body"]["model"] == "stub-model"
+    assert "stream" not in sent["body"]
+    assert "SECRET" not in repr(b) + str(b.metadata())
+
+
+def test_include_usage_is_asked_only_when_declared(openai_stub) -> None:
+    plain = OpenAICompatibleBackend.from_spec(stub_http_spec(openai_stub))
+    chunks = list(plain.stream(req()))
+    assert "stream_options" not in openai_stub.records[-1]["body"]
+    assert chunks[-1].usage.model_extra.get("estimated") is True
+    caps = Capabilities(streaming_usage=True)
+    counted = OpenAICompatibleBackend.from_spec(stub_http_spec(openai_stub, capabilities=caps))
+    chunks = list(counted.stream(req()))
+    assert openai_stub.records[-1]["body"]["stream_options"] == {"include_usage": True}
+    assert chunks[-1].usage.completion_tokens == 5
+    assert not (chunks[-1].usage.model_extra or {}).get("estimated")
+
+
+@pytest.mark.parametrize(
+    ("step", "expected"),
+    [
+        ({"status": 429, "headers": {"Retry-After": "3"}, "body": {}}, errors.RateLimited),
+        ({"status": 503, "body": {"error": {"message": "loading"}}}, errors.ServerError),
+        (
+            {"status": 401, "body": {"error": {"code": "invalid_api_key"}}},
+            errors.AuthenticationFailed,
+        ),
+        ({"status": 404, "body": {"error": {"code": "model_not_found"}}}, errors.BadRequest),
+        ({"raw": b"{not json"}, errors.MalformedResponse),
+        ({"raw": b'{"choices": "nope"}'}, errors.MalformedResponse),
+        ({"drop": True}, errors.BackendUnavailable),
+    ],
+)
+def test_http_errors_are_typed(openai_stub, step, expected) -> None:
+    b = OpenAICompatibleBackend.from_spec(stub_http_spec(openai_stub))
+    openai_stub.script.append(step)
+    with pytest.raises(expected) as info:
+        b.chat(req())
+    assert info.value.backend == "stub-http"
+    if expected is errors.RateLimited:
+        assert info.value.retry_after == 3.0
+
+
+def test_error_events_inside_a_stream_are_typed(openai_stub) -> None:
+    b = OpenAICompatibleBackend.from_spec(stub_http_spec(openai_stub))
+    openai_stub.script.append({"status": 500, "body": {"error": {"type": "server_error"}}})
+    with pytest.raises(errors.ServerError):
+        list(b.stream(req()))
+
+
+def test_a_missing_key_variable_is_an_authentication_failure(openai_stub, monkeypatch) -> None:
+    monkeypatch.delenv("STUB_OPENAI_KEY")
+    b = OpenAICompatibleBackend.from_spec(
+        stub_http_spec(openai_stub, api_key_env="STUB_OPENAI_KEY")
+    )
+    with pytest.raises(errors.AuthenticationFailed, match="STUB_OPENAI_KEY is not set"):
+        b.chat(req())
+
+
+def test_bad_options_name_the_option() -> None:
+    spec = BackendSpec(
+        name="x", tier="large", zone="local", kind="openai_compatible", model="m",
+        options={"base_url": "http://127.0.0.1:1/v1", "read_timeot": 3},
+    )  # fmt: skip
+    with pytest.raises(errors.ConfigError, match="read_timeot: unknown option"):
+        OpenAICompatibleBackend.from_spec(spec)
+
+
+# --- the wire module ------------------------------------------------------------------------
+
+
+def test_sse_decoder_handles_comments_multiline_data_and_a_missing_blank_line() -> None:
+    d = wire.SSEDecoder()
+    lines = [": keep-alive", "event: message", 'data: {"a":', "data: 1}", "", "data:[DONE]"]
+    out = [x for x in (d.feed(line) for line in lines) if x is not None]
+    assert out == ['{"a":\n1}']
+    assert d.flush() == "[DONE]"
+
+
+def test_retry_after_in_seconds_milliseconds_and_http_dates() -> None:
+    assert wire.parse_retry_after({"Retry-After": "2"}) == 2.0
+    assert wire.parse_retry_after({"retry-after-ms": "1500", "Retry-After": "9"}) == 1.5
+    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 25 <= wire.parse_retry_after({"Retry-After": later}) <= 31
+    assert wire.parse_retry_after({"Retry-After": "soon"}) is None
+    assert wire.parse_retry_after(None) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (400, {"error": {"code": "context_length_exceeded"}}, errors.ContextTooLong),
+        (400, {"error": {"type": "exceed_context_size_error", "n_ctx": 8, "n_prompt_tokens": 9}},
+         errors.ContextTooLong),
+        (400, b"This model's maximum context length is 4096 tokens", errors.ContextTooLong),
+        (400, {"error": {"code": "content_policy_violation"}}, errors.ContentRefused),
+        (400, {"error": {"code": "content_filter"}}, errors.ContentRefused),
+        (400, {"error": {"message": "bad"}}, errors.BadRequest),
+        (403, {}, errors.AuthenticationFailed),
+        (408, {}, errors.BackendTimeout),
+        (422, {"detail": "x"}, errors.BadRequest),
+        (502, b"<html>bad gateway</html>", errors.ServerError),
+    ],
+)  # fmt: skip
+def test_error_mapping_by_status_and_body(status, body, expected) -> None:
+    err = wire.error_from_status(status, backend="b", body=body)
+    assert type(err) is expected
+    assert err.status == status or expected is errors.RateLimited
+
+
+def test_error_messages_never_repeat_the_server_text() -> None:
+    body = {"error": {"message": "Invalid value in messages[0]: 'my secret diary'", "code": "bad"}}
+    err = wire.error_from_status(400, backend="b", body=body)
+    assert "diary" not in str(err)
+    assert "code=bad" in str(err)

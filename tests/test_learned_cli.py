@@ -1,0 +1,112 @@
+"""train, calibrate and eval round-trip on a small outcomes file; errors are one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from router.cli.main import main
+from router.learned import LearnedScorer, read_outcomes
+from router.learned.outcomes import OutcomesError, parse_outcomes
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = str(ROOT / "tests" / "data" / "routing-outcomes" / "sample.jsonl")
+KEYS = {"file", "apgr", "cpt50", "cpt80", "weak_accuracy", "strong_accuracy", "n"}
+
+
+def test_train_calibrate_eval_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    model = tmp_path / "model.json.gz"
+    train = ["train", "--outcomes", SAMPLE, "--out", str(model), "--word-min-rows", "50"]
+    assert main([*train, "--seed", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "fitting" in err and "wrote" in err  # progress on stderr
+    first = model.read_bytes()
+    assert main([*train, "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
+    scorer = LearnedScorer.load(model)
+    assert 0.0 <= scorer.score(["What is 7 * 6?"]) <= 1.0
+    assert main([*train, "--seed", "1", "--quiet"]) == 0
+    assert model.read_bytes() == first  # reproducible to the byte
+    # a segment with too few prompts for words is scored from its dense features only
+    assert main([*train, "--word-min-rows", "1000", "--quiet"]) == 0
+    assert 0.0 <= LearnedScorer.load(model).score(["What is 7 * 6?"]) <= 1.0
+    main([*train, "--seed", "1", "--quiet"])
+
+    args = ["calibrate", "--outcomes", SAMPLE, "--model", str(model)]
+    assert main([*args, "--target-strong-share", "0.2", "--json"]) == 0
+    cal = json.loads(capsys.readouterr().out)
+    assert abs(cal["achieved_strong_share"] - 0.2) < 0.02
+    assert cal["n"] == len(read_outcomes(SAMPLE))
+    assert 0.0 <= cal["model_threshold_for_share"] <= 1.0
+
+    assert main(["eval", "--outcomes", SAMPLE, SAMPLE, "--model", str(model), "--json"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 2 and set(lines[0]) == KEYS
+    assert lines[0]["apgr"] > 0.5  # in-sample, it must beat random
+
+
+def test_eval_default_model_human_and_cv(capsys: pytest.CaptureFixture) -> None:
+    assert main(["eval", "--outcomes", SAMPLE]) == 0
+    out = capsys.readouterr().out
+    assert "APGR" in out and "CPT(50%)" in out
+    assert main(["eval", "--outcomes", SAMPLE, "--cv", "2", "--json"]) == 0
+    line = json.loads(capsys.readouterr().out)
+    assert set(line) == KEYS and line["n"] == len(read_outcomes(SAMPLE))
+
+
+def test_plot(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    png = tmp_path / "curve.png"
+    code = main(["eval", "--outcomes", SAMPLE, "--plot", str(png)])
+    try:
+        import matplotlib  # noqa: F401
+    except ModuleNotFoundError:
+        assert code == 2
+        assert "pip install matplotlib" in capsys.readouterr().err
+    else:
+        assert code == 0 and png.stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"prompt": "x", "weak_correct": true}\n', ":1: missing field 'strong_correct'"),
+        ('\n{"prompt": "x", "weak_correct": 1, "strong_correct": true\n', ":2: not valid JSON"),
+        ("[1, 2]\n", ":1: each line must be a JSON object"),
+        ('{"prompt": 3, "weak_correct": true, "strong_correct": true}\n', ":1: 'prompt' must"),
+        ('{"prompt": "x", "weak_correct": "yes", "strong_correct": true}\n', ":1: 'weak_correct"),
+        ("", "no outcomes in file"),
+    ],
+)
+def test_malformed_outcomes_name_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture, content: str, message: str
+) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(content)
+    assert main(["eval", "--outcomes", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and str(bad) in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_user_errors_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    missing = str(tmp_path / "nope.jsonl")
+    assert main(["train", "--outcomes", missing, "--out", str(tmp_path / "m.json")]) == 2
+    assert "cannot read file" in capsys.readouterr().err
+    share = ["--target-strong-share", "1.5"]
+    assert main(["calibrate", "--outcomes", SAMPLE, *share]) == 2
+    assert "must be in [0, 1]" in capsys.readouterr().err
+    assert main(["eval", "--outcomes", SAMPLE, "--model", missing]) == 2
+    assert "cannot read model" in capsys.readouterr().err
+
+
+def test_conversations_and_integer_flags_parse() -> None:
+    rows = parse_outcomes(
+        ['{"prompt": ["hi", "and more?"], "weak_correct": 0, "strong_correct": 1, "subject": 5}'],
+        "mem",
+    )
+    assert rows[0].turns == ("hi", "and more?") and rows[0].strong_correct is True
+    assert rows[0].subject == "5"
+    with pytest.raises(OutcomesError, match="mem:1"):
+        parse_outcomes(['{"prompt": [], "weak_correct": 0, "strong_correct": 1}'], "mem")

@@ -1,0 +1,129 @@
+"""The shipped learned scorer: loads offline, scores fast in pure Python, calibrates shares."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import router.learned as learned
+from router.classify.complexity import ComplexityScorer
+from router.learned import (
+    LearnedScorer,
+    ModelFileError,
+    load_default,
+    sticky_tier_decision,
+)
+from router.learned.features import extract
+
+ROOT = Path(__file__).resolve().parent.parent
+LONG = (
+    "A farmer has 17 sheep and buys 3 times as many goats, then sells 40% of all animals. "
+    "How many animals are left, and what share of them are goats?\n"
+) * 14
+MC = "Which gas do plants absorb?\nA. Oxygen\nB. Carbon dioxide\nC. Helium\nD. Argon\nAnswer:"
+
+
+def test_public_surface_is_sorted() -> None:
+    assert learned.__all__ == sorted(learned.__all__)
+    for name in learned.__all__:
+        assert getattr(learned, name).__doc__
+
+
+def test_shipped_model_scores_in_range_and_fits_the_interface() -> None:
+    scorer = load_default()
+    assert isinstance(scorer, ComplexityScorer)
+    assert scorer.name == "learned"
+    for turns in (["hi"], [MC], [LONG], ["first question", "and why?"], ["é ü 漢字 🙂"]):
+        assert 0.0 <= scorer.score(turns) <= 1.0
+    assert scorer.score([]) == 0.0
+    assert load_default() is scorer  # loaded once
+    size = (ROOT / "router" / "learned" / "default_model.json.gz").stat().st_size
+    assert size <= 5_000_000
+
+
+def test_scoring_is_within_the_time_budget() -> None:
+    scorer = load_default()
+    text = LONG[:2000]
+    assert len(text) == 2000
+    for _ in range(50):
+        scorer.score([text])
+    times = []
+    for _ in range(300):
+        t = time.perf_counter()
+        scorer.score([text])
+        times.append(time.perf_counter() - t)
+    times.sort()
+    # The issue's budget is 1 ms; typical here is ~30 us. Stay generous for slow CI.
+    assert times[len(times) // 2] < 1e-3
+
+
+def test_loading_and_scoring_need_no_network_and_no_numpy() -> None:
+    code = (
+        "import socket, sys\n"
+        "def refuse(*a, **k): raise RuntimeError('network used')\n"
+        "socket.socket.connect = refuse; socket.getaddrinfo = refuse\n"
+        "from router.learned import load_default\n"
+        "s = load_default(); print(s.score(['What is 2 + 2?']))\n"
+        "assert 'numpy' not in sys.modules, 'numpy imported on the scoring path'\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert 0.0 <= float(r.stdout) <= 1.0
+
+
+def test_threshold_for_share_is_monotone_and_bounded() -> None:
+    scorer = load_default()
+    thresholds = [scorer.threshold_for_share(s / 10) for s in range(11)]
+    assert thresholds[0] == math.inf and thresholds[-1] == 0.0
+    assert all(a >= b for a, b in itertools.pairwise(thresholds))
+    with pytest.raises(ValueError):
+        scorer.threshold_for_share(1.5)
+
+
+def test_features_pick_segment_and_window() -> None:
+    assert extract([MC]).segment == "mc"
+    assert extract(["How much is 3 + 4?"]).segment == "free"
+    short_follow_up = extract(["Explain photosynthesis in detail.", "why?"])
+    assert b"photosynthesis" in short_follow_up.words  # a short turn reads the previous one
+    huge = extract(["word " * 10_000 + "zebra"])
+    assert b"zebra" in huge.words  # the tail is read
+    assert huge.dense[0] == pytest.approx(math.log1p(50_005))  # length is the full length
+
+
+def test_bad_model_files(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="cannot read"):
+        LearnedScorer.load(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    with pytest.raises(ModelFileError, match="not a JSON model"):
+        LearnedScorer.load(bad)
+    bad.write_text('{"format": "something else"}')
+    with pytest.raises(ModelFileError, match="not a learned-router model"):
+        LearnedScorer.load(bad)
+
+
+@pytest.mark.parametrize(
+    ("previous", "score", "expected"),
+    [
+        (None, 0.61, True),  # first turn: plain threshold
+        (None, 0.59, False),
+        (False, 0.62, False),  # weak stays weak inside the band
+        (False, 0.65, True),  # ... and moves up when clearly above
+        (True, 0.56, True),  # strong stays strong inside the band
+        (True, 0.54, False),  # ... and moves down when clearly below
+    ],
+)
+def test_sticky_tier_decision(previous: bool | None, score: float, expected: bool) -> None:
+    assert sticky_tier_decision(previous, score, threshold=0.6, margin=0.05) is expected
+
+
+def test_sticky_without_margin_is_plain_threshold() -> None:
+    assert sticky_tier_decision(True, 0.5, threshold=0.6, margin=0.0) is False
+    with pytest.raises(ValueError):
+        sticky_tier_decision(True, 0.5, threshold=0.6, margin=-0.1)

@@ -1,0 +1,178 @@
+"""Policy files: what is valid, and how every mistake is reported (file, line, what to do)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from router import PolicyError, PolicySet, UnknownTeam, load_policy
+from router.policy.load import builtin_default, builtin_default_text
+from router.policy.schema import reference_markdown, schema_text
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICIES = ROOT / "policies"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+@pytest.mark.parametrize("name", ["default", "legal", "support", "research"])
+def test_shipped_policies_are_valid(name: str) -> None:
+    tp = load_policy(POLICIES / f"{name}.yaml", directory=POLICIES)
+    assert tp.team == name
+    assert len(tp.sha256) == 64
+
+
+def test_the_legal_example_keeps_every_data_class_local() -> None:
+    from router.classify.types import DATA_CLASSES
+
+    legal = load_policy(POLICIES / "legal.yaml", directory=POLICIES).policy
+    assert {legal.privacy.action(c) for c in DATA_CLASSES} == {"local_only"}
+
+
+def test_packaged_default_is_the_shipped_default_file() -> None:
+    assert (POLICIES / "default.yaml").read_text(encoding="utf-8") == builtin_default_text()
+    assert builtin_default().policy == load_policy(POLICIES / "default.yaml").policy
+
+
+def test_schema_and_reference_are_generated_from_the_models() -> None:
+    assert (POLICIES / "schema.json").read_text(encoding="utf-8") == schema_text()
+    assert (ROOT / "docs" / "policy-reference.md").read_text(encoding="utf-8") == (
+        reference_markdown()
+    )
+    schema = json.loads(schema_text())
+    assert schema["additionalProperties"] is False
+    assert "privacy" in schema["properties"]
+
+
+def test_extends_merges_mappings_and_replaces_lists(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "base.yaml",
+        "version: 1\nprivacy: {email: allow}\n"
+        "routing: {allowed_tiers: [small, large], retries: 3}\n",
+    )
+    p = write(
+        tmp_path,
+        "team.yaml",
+        "version: 1\nextends: base\nprivacy: {phone: block}\nrouting: {allowed_tiers: [small]}\n",
+    )
+    tp = load_policy(p, directory=tmp_path)
+    assert tp.policy.privacy.email == "allow"  # inherited
+    assert tp.policy.privacy.phone == "block"  # own
+    assert tp.policy.routing.allowed_tiers == ["small"]  # list replaced
+    assert tp.policy.routing.retries == 3  # sibling key kept
+    assert tp.chain == (str(p), str(tmp_path / "base.yaml"))
+
+
+def test_extends_default_without_a_file_uses_the_builtin(tmp_path: Path) -> None:
+    p = write(tmp_path, "team.yaml", "version: 1\nextends: default\ncost: {daily_budget_usd: 3}\n")
+    tp = load_policy(p, directory=tmp_path)
+    assert tp.policy.privacy == builtin_default().policy.privacy
+    assert tp.policy.cost.daily_budget_usd == 3
+
+
+def test_hash_changes_when_a_parent_changes(tmp_path: Path) -> None:
+    write(tmp_path, "base.yaml", "version: 1\nrouting: {retries: 1}\n")
+    p = write(tmp_path, "team.yaml", "version: 1\nextends: base\n")
+    before = load_policy(p, directory=tmp_path).sha256
+    write(tmp_path, "base.yaml", "version: 1\nrouting: {retries: 2}\n")
+    assert load_policy(p, directory=tmp_path).sha256 != before
+
+
+BAD = [
+    # (file text, line, message fragment, hint fragment)
+    (
+        "version: 1\nprivacy:\n  emial: local_only\n",
+        3,
+        "unknown key 'privacy.emial'",
+        "did you mean 'email'",
+    ),
+    ("version: 1\nprivacy:\n  email: local\n", 3, "privacy.email", "did you mean 'local_only'"),
+    ("version: 1\nprivacy:\n  email: nope\n", 3, "privacy.email", "use one of: allow, local_only"),
+    ("version: 1\ncost:\n  max_per_request_usd: -1\n", 3, "greater than 0", ""),
+    ("version: 1\ncost:\n  max_per_request_usd: lots\n", 3, "valid number", ""),
+    (
+        "version: 1\ncost:\n  daily_budget_usd: 50\n  monthly_budget_usd: 10\n",
+        2,
+        "larger than monthly_budget_usd",
+        "",
+    ),
+    (
+        "version: 1\nlatency:\n  deadline_ms: 1000\n  attempt_timeout_ms: 5000\n",
+        2,
+        "longer than deadline_ms",
+        "",
+    ),
+    (
+        "version: 1\nquality:\n  thresholds: {large: 0.9, proprietary: 0.5}\n",
+        2,
+        "below thresholds.large",
+        "",
+    ),
+    ("version: 1\nquality:\n  tasks: {poetry: large}\n", 3, "unknown task 'poetry'", ""),
+    ("version: 1\nrouting:\n  retries: 99\n", 3, "routing.retries", ""),
+    ("version: 1\nrouting:\n  allowed_tiers: []\n", 3, "at least 1", ""),
+    ("version: 1\nrouting:\n  allowed_tiers: [small, huge]\n", 3, "allowed_tiers", ""),
+    ("version: 2\n", 1, "version", "version 1"),
+    ("privacy: {email: allow}\n", None, "missing required key 'version'", "version: 1"),
+    ("version: 1\nprivacy:\n  email: allow\n  email: block\n", 4, "duplicate key 'email'", ""),
+    ("version: 1\nprivacy: [email\n", 3, "not valid YAML", ""),
+    ("- just\n- a list\n", 1, "must be a mapping", ""),
+    (
+        "version: 1\nlabels:\n  sensitivity:\n    secret: {}\n",
+        4,
+        "needs 'privacy' or 'min_tier'",
+        "",
+    ),
+    ("version: 1\nextends: nowhere\n", 2, "no such policy", "create nowhere.yaml"),
+]
+
+
+@pytest.mark.parametrize(("text", "line", "message", "hint"), BAD)
+def test_mistakes_are_reported_with_file_line_and_hint(tmp_path, text, line, message, hint):
+    p = write(tmp_path, "team.yaml", text)
+    with pytest.raises(PolicyError) as info:
+        load_policy(p, directory=tmp_path)
+    err = info.value
+    assert err.file == str(p)
+    if line is not None:
+        assert err.line == line, str(err)
+        assert str(err).startswith(f"{p}:{line}: ")
+    assert message in str(err)
+    assert hint in err.hint
+
+
+def test_errors_in_a_parent_point_at_the_parent_file(tmp_path: Path) -> None:
+    base = write(tmp_path, "base.yaml", "version: 1\nrouting:\n  retries: -4\n")
+    p = write(tmp_path, "team.yaml", "version: 1\nextends: base\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy(p, directory=tmp_path)
+    assert (info.value.file, info.value.line) == (str(base), 3)
+
+
+def test_extends_cycles_are_errors(tmp_path: Path) -> None:
+    write(tmp_path, "a.yaml", "version: 1\nextends: b\n")
+    write(tmp_path, "b.yaml", "version: 1\nextends: a\n")
+    with pytest.raises(PolicyError, match="cycle"):
+        load_policy(tmp_path / "a.yaml", directory=tmp_path)
+
+
+def test_policy_set_loads_a_directory_and_names_unknown_teams(tmp_path: Path) -> None:
+    write(tmp_path, "ops.yaml", "version: 1\n")
+    teams = PolicySet.from_directory(tmp_path)
+    assert set(teams) == {"ops", "default"}  # default is always there
+    with pytest.raises(UnknownTeam, match="known teams: default, ops"):
+        teams["legal"]
+
+
+def test_one_bad_file_fails_the_whole_directory(tmp_path: Path) -> None:
+    write(tmp_path, "ok.yaml", "version: 1\n")
+    write(tmp_path, "bad.yaml", "version: 1\nrouting: {retries: x}\n")
+    with pytest.raises(PolicyError, match=r"bad\.yaml:2"):
+        PolicySet.from_directory(tmp_path)

@@ -1,0 +1,364 @@
+"""Retries, fallbacks, breakers, latency, budgets and streaming failover, proven with faults:
+scripted fakes for the logic, and a fault-injecting HTTP server on 127.0.0.1 for the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from router import (
+    BackendSpec,
+    BackendState,
+    Capabilities,
+    FakeBackend,
+    Price,
+    RouterError,
+    StreamInterrupted,
+    errors,
+)
+from router.backends.http import OpenAICompatibleBackend
+from router.resilience.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+from router.resilience.budget import Budgets, MemoryBudgetStore
+from router.resilience.latency import LatencyTracker
+from router.retry import Backoff, after_failure, is_retryable
+from router.testing import FaultServer
+from tests.helpers import policy, router_with
+
+# --- the retry predicate -------------------------------------------------------------
+
+PREDICATE = [
+    (errors.BackendUnavailable("x"), True, "retry"),
+    (errors.BackendTimeout("x"), True, "retry"),
+    (errors.RateLimited("x", retry_after=2), True, "retry"),
+    (errors.ServerError("x", status=500), True, "retry"),
+    (errors.ServerError("x", status=503), True, "retry"),
+    (errors.MalformedResponse("x"), True, "retry"),
+    (errors.BadRequest("x", status=408), True, "retry"),
+    (errors.BadRequest("x", status=409), True, "retry"),
+    (errors.BadRequest("x", status=400), False, "fallback"),
+    (errors.BadRequest("x", status=404), False, "fallback"),
+    (errors.BadRequest("x", status=422), False, "fallback"),
+    (errors.AuthenticationFailed("x", status=401), False, "fallback"),
+    (errors.AuthenticationFailed("x", status=403), False, "fallback"),
+    (errors.ContextTooLong("x", status=400), False, "larger_window"),
+    (errors.ContentRefused("x", status=400), False, "stop"),
+    (errors.PrivacyGuardTripped("x", backend="b"), False, "fallback"),
+]
+
+
+@pytest.mark.parametrize(
+    ("exc", "retry", "then"),
+    PREDICATE,
+    ids=[f"{type(e).__name__}-{getattr(e, 'status', '')}" for e, _, _ in PREDICATE],
+)
+def test_retry_predicate_table(exc, retry, then) -> None:
+    assert is_retryable(exc) is retry
+    assert after_failure(exc) == then
+
+
+def test_backoff_grows_and_honours_retry_after_up_to_the_cap() -> None:
+    b = Backoff(initial_s=0.1, max_s=1.0, jitter_s=0.0, retry_after_cap_s=5.0)
+    assert [round(b.delay(i), 3) for i in (1, 2, 3, 4, 5)] == [0.1, 0.2, 0.4, 0.8, 1.0]
+    assert b.delay(1, errors.RateLimited("x", retry_after=3.0)) == 3.0
+    assert b.delay(1, errors.RateLimited("x", retry_after=60.0)) == 5.0
+
+
+# --- circuit breaker and latency ------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_breaker_opens_half_opens_with_one_probe_and_closes() -> None:
+    clock, changes = Clock(), []
+    b = CircuitBreaker(
+        3, window_s=10, cooldown_s=5, clock=clock, on_change=lambda old, new: changes.append(new)
+    )
+    for _ in range(3):
+        b.failure()
+    assert b.state == OPEN and "circuit open" in b.blocked_reason()
+    assert not b.admit()
+    clock.now = 6
+    assert b.state == HALF_OPEN
+    assert b.admit() and not b.admit()  # exactly one probe
+    assert "probe request is in flight" in b.blocked_reason()
+    b.success()
+    assert b.state == CLOSED and b.admit()
+    assert changes == [OPEN, HALF_OPEN, CLOSED]
+
+
+def test_failed_probe_reopens_and_old_failures_expire() -> None:
+    clock = Clock()
+    b = CircuitBreaker(3, window_s=10, cooldown_s=5, clock=clock)
+    b.failure(), b.failure()
+    clock.now = 11  # outside the window: forgotten
+    b.failure()
+    assert b.state == CLOSED
+    b.failure(), b.failure()
+    assert b.state == OPEN
+    clock.now = 17
+    assert b.admit()
+    b.failure()
+    assert b.state == OPEN
+
+
+def test_a_busy_backend_with_few_failures_stays_closed() -> None:
+    b = CircuitBreaker(5, window_s=30, cooldown_s=5, clock=Clock())
+    for i in range(100):
+        b.failure() if i % 10 == 0 else b.success()
+    assert b.state == CLOSED
+
+
+def test_open_circuit_removes_the_backend_from_decisions() -> None:
+    flaky = FakeBackend("flaky", script=["server_error"] * 20)
+    steady = FakeBackend("steady", tier="large")
+    r = router_with([flaky, steady])
+    for _ in range(3):
+        r.chat("Hello")
+    e = r.explain("Hello")
+    assert e.backend == "steady"
+    flaky_c = next(c for c in e.decision.excluded if c.backend == "flaky")
+    assert "circuit open" in flaky_c.reasons[0]
+
+
+def test_latency_tracker_prior_ewma_and_percentiles() -> None:
+    t = LatencyTracker(prior_ms=800)
+    assert t.predict_ms(100) == 800
+    for _ in range(20):
+        t.observe(total_s=1.1, ttft_s=0.1, output_tokens=101)  # 10 ms per token
+    assert t.predict_ms(100) == pytest.approx(100 + 100 * 10, rel=0.01)
+    assert t.predict_ms(100, queue_depth=1) == pytest.approx(2 * 1100, rel=0.01)
+    snap = t.snapshot()
+    assert snap.ttft_p50_ms == pytest.approx(100) and snap.tpot_p95_ms == pytest.approx(10)
+
+
+def test_latency_target_skips_slow_backends_once_observed() -> None:
+    tp = policy("latency: {target_ms: 50}")
+    slow = FakeBackend("slow", latency_ms=120)
+    fast = FakeBackend("fast", tier="large")
+    r = router_with([slow, fast], tp)
+    assert r.chat("Hi", team="team").route.backend == "slow"  # no data yet: no prediction
+    assert r.chat("Hi", team="team").route.backend == "fast"
+    excluded = r.explain("Hi", team="team").decision.excluded
+    assert "predicted latency" in excluded[0].reasons[0]
+    assert BackendState().available
+
+
+# --- budgets --------------------------------------------------------------------------
+
+
+def test_budget_reservations_are_atomic_across_periods() -> None:
+    store = MemoryBudgetStore()
+    assert store.try_reserve([("d", 1.0), ("m", 10.0)], 0.6)
+    assert not store.try_reserve([("d", 1.0), ("m", 10.0)], 0.6)  # day would overflow
+    assert store.used("m") == pytest.approx(0.6)  # nothing half-reserved
+    store.settle(["d", "m"], 0.6, 0.1)
+    assert store.used("d") == pytest.approx(0.1)
+
+
+def test_64_concurrent_requests_never_overspend_a_budget() -> None:
+    budget = 0.02
+    tp = policy(f"cost: {{daily_budget_usd: {budget}, on_budget_exhausted: degrade}}")
+    price = Price(input_per_mtok=100.0, output_per_mtok=100.0)
+    paid = FakeBackend("paid", tier="large", price=price, latency_ms=20, reply="x" * 40)
+    free = FakeBackend("free", tier="small")
+    r = router_with([paid, free], tp, complexity=0.9)
+    costs: list[float] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        resp = r.chat("Q" * 200, team="team", max_tokens=10)
+        with lock:
+            costs.append(resp.route.cost_usd or 0.0)
+
+    threads = [threading.Thread(target=one) for _ in range(64)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(costs) == 64
+    spent = sum(costs)
+    one_request_max = price.cost(200 // 4 + 20, 10)
+    assert spent <= budget + one_request_max
+    assert paid.calls > 0 and free.calls > 0  # it spent up to the limit, then degraded
+    assert Budgets(r.budget.store).spent(tp)["daily"] == pytest.approx(spent)
+
+
+# --- the wire: a fault-injecting server ----------------------------------------------
+
+
+def http_backend(name: str, server: FaultServer, tier="small", zone="local"):
+    spec = BackendSpec(
+        name=name,
+        tier=tier,
+        zone=zone,
+        kind="openai_compatible",
+        model="fault-model",
+        context_window=32768,
+        capabilities=Capabilities(streaming_usage=True),
+        price=Price(input_per_mtok=1.0 if zone == "remote" else 0.0),
+        options={"base_url": server.base_url, "read_timeout": 2.0, "connect_timeout": 1.0},
+    )
+    return OpenAICompatibleBackend.from_spec(spec)
+
+
+FAST = (
+    "routing: {retries: 1, backoff_initial_ms: 1, backoff_jitter_ms: 1, "
+    "retry_after_cap_ms: 50}\nlatency: {deadline_ms: 4000, attempt_timeout_ms: 600}\n"
+)
+
+
+@pytest.fixture()
+def servers():
+    with (
+        FaultServer(retry_after_s=0.01, delay_s=0.02) as a,
+        FaultServer(retry_after_s=0.01, delay_s=0.02) as b,
+    ):
+        yield a, b
+
+
+@pytest.mark.parametrize(
+    ("fault", "error"),
+    [
+        ("refuse", "BackendUnavailable"),
+        ("rate_limit", "RateLimited"),
+        ("server_error", "ServerError"),
+        ("malformed", "MalformedResponse"),
+        ("hang", "BackendTimeout"),
+    ],
+)
+def test_each_fault_is_typed_and_retried(servers, fault, error) -> None:
+    a, _ = servers
+    r = router_with([http_backend("local", a)], policy(FAST))
+    a.schedule([fault])
+    t0 = time.monotonic()
+    resp = r.chat("Hello", team="team")
+    assert [x.error_type for x in resp.route.attempts] == [error, None]
+    assert resp.text == a.reply
+    assert time.monotonic() - t0 < 3  # a hang costs one attempt timeout, not forever
+
+
+def test_delay_is_just_slow(servers) -> None:
+    a, _ = servers
+    r = router_with([http_backend("local", a)], policy(FAST))
+    a.schedule(["delay"])
+    assert r.chat("Hello", team="team").route.attempts[0].outcome == "ok"
+
+
+def test_stream_cut_before_first_chunk_switches_silently(servers) -> None:
+    a, b = servers
+    r = router_with(
+        [http_backend("a", a), http_backend("b", b, tier="large")],
+        policy(FAST.replace("retries: 1", "retries: 0")),
+    )
+    a.schedule(["cut_before"])
+    chunks = list(r.stream("Hello", team="team"))
+    assert "".join(c.text for c in chunks) == b.reply
+    assert chunks[-1].route.backend == "b"
+
+
+def test_stream_cut_after_first_chunk_is_never_a_clean_end(servers) -> None:
+    a, _ = servers
+    r = router_with([http_backend("a", a)], policy(FAST))
+    a.schedule(["cut_after"])
+    got = []
+    with pytest.raises(StreamInterrupted) as info:
+        for c in r.stream("Hello", team="team"):
+            got.append(c.text)
+    assert info.value.partial_text == "".join(got)
+    assert a.reply.startswith(info.value.partial_text) and info.value.partial_text
+
+
+SECRET_TEXTS = [
+    ("email", "jane.doe@example.com", "Write to jane.doe@example.com today"),
+    ("phone", "+44 20 7946 0958", "Call +44 20 7946 0958 please"),
+    ("iban", "GB82 WEST 1234 5698 7654 32", "Pay GB82 WEST 1234 5698 7654 32 now"),
+]
+fault_names = st.sampled_from(
+    [
+        None,
+        None,
+        "refuse",
+        "rate_limit",
+        "server_error",
+        "malformed",
+        "cut_before",
+        "cut_after",
+        "delay",
+    ]
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    requests=st.lists(
+        st.tuples(
+            st.sampled_from(SECRET_TEXTS), st.sampled_from(["local_only", "redact"]), st.booleans()
+        ),
+        min_size=1,
+        max_size=4,
+    ),
+    local_faults=st.lists(fault_names, max_size=6),
+    remote_faults=st.lists(fault_names, max_size=6),
+)
+def test_no_forbidden_body_ever_reaches_the_remote_server(
+    servers, requests, local_faults, remote_faults
+) -> None:
+    local_srv, remote_srv = servers
+    local_srv.schedule(local_faults)
+    remote_srv.schedule(remote_faults)
+    for (cls, value, text), action, stream in requests:
+        tp = policy(f"privacy: {{{cls}: {action}}}\n" + FAST)
+        r = router_with(
+            [
+                http_backend("local", local_srv),
+                http_backend("remote", remote_srv, tier="proprietary", zone="remote"),
+            ],
+            tp,
+            complexity=0.95,
+        )
+        before = len(remote_srv.bodies)
+        t0 = time.monotonic()
+        try:
+            if stream:
+                for _ in r.stream(text, team="team"):
+                    pass
+            else:
+                r.chat(text, team="team")
+        except RouterError:
+            pass  # a typed error is an outcome; anything else fails the test
+        assert time.monotonic() - t0 < 4.0 + 1.0  # within the deadline, no hang
+        for body in remote_srv.bodies[before:]:
+            assert value not in str(body)
+            if action == "local_only":
+                raise AssertionError("a local_only request reached the remote server")
+        r.close()
+
+
+def test_async_paths_against_the_server(servers) -> None:
+    a, b = servers
+    r = router_with([http_backend("a", a), http_backend("b", b, tier="large")], policy(FAST))
+    a.schedule(["server_error", "server_error"])
+
+    async def go():
+        resp = await r.achat("Hello", team="team")
+        chunks = [c async for c in r.astream("Hello", team="team")]
+        return resp, chunks
+
+    resp, chunks = asyncio.run(go())
+    assert resp.route.backend == "b"
+    assert "".join(c.text for c in chunks) == a.reply

@@ -1,0 +1,283 @@
+"""The router end to end through scripted backends: routes, fallbacks, errors, streams."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from router import (
+    AllAttemptsFailed,
+    BudgetExceeded,
+    ContentRefused,
+    DeadlineExceeded,
+    FakeBackend,
+    InvalidRequest,
+    NoRouteAvailable,
+    Router,
+    StreamInterrupted,
+    UnknownTeam,
+)
+from tests.helpers import policy, router_with, three_tiers
+
+EMAIL = "jane.doe@example.com"
+
+
+def test_chat_returns_an_openai_shaped_completion_with_a_route() -> None:
+    r = router_with(three_tiers())
+    resp = r.chat([{"role": "user", "content": "Hello!"}])
+    assert resp.object == "chat.completion"
+    assert resp.choices[0].message.content == "small answer"
+    assert resp.usage.total_tokens == resp.usage.prompt_tokens + resp.usage.completion_tokens
+    route = resp.route
+    assert (route.backend, route.tier, route.zone) == ("small", "small", "local")
+    assert route.reasons and route.candidates
+    assert [a.outcome for a in route.attempts] == ["ok"]
+    d = resp.to_dict()
+    assert d["route"]["backend"] == "small" and d["choices"][0]["message"]["content"]
+
+
+def test_hard_requests_go_to_the_required_tier() -> None:
+    r = router_with(three_tiers(), complexity=0.6)
+    assert r.chat("Design a distributed lock").route.backend == "large"
+
+
+def test_fallback_walks_the_ranking_and_records_every_attempt() -> None:
+    backends = three_tiers(small={"script": ["unavailable", "unavailable"]})
+    r = router_with(backends)
+    resp = r.chat("Hello")
+    assert resp.route.backend == "large"
+    assert [(a.backend, a.outcome, a.error_type) for a in resp.route.attempts] == [
+        ("small", "error", "BackendUnavailable"),
+        ("small", "error", "BackendUnavailable"),  # one retry (policy default)
+        ("large", "ok", None),
+    ]
+    assert resp.route.fallbacks == 1
+
+
+def test_retry_count_comes_from_the_policy() -> None:
+    tp = policy("routing: {retries: 3, backoff_initial_ms: 1, backoff_jitter_ms: 1}")
+    backends = three_tiers(small={"script": ["timeout"] * 3})
+    r = router_with(backends, tp)
+    resp = r.chat("Hello", team="team")
+    assert resp.route.backend == "small"
+    assert len(resp.route.attempts) == 4
+
+
+def test_bad_requests_are_not_retried_on_the_same_backend() -> None:
+    r = router_with(three_tiers(small={"script": ["bad_request"]}))
+    resp = r.chat("Hello")
+    assert [a.backend for a in resp.route.attempts] == ["small", "large"]
+
+
+def test_context_too_long_moves_to_a_larger_window() -> None:
+    small = FakeBackend("small", context_window=4096, script=["context_too_long"])
+    same = FakeBackend("same-window", tier="large", context_window=4096)
+    big = FakeBackend("big", tier="large", context_window=65536)
+    r = router_with([small, same, big])
+    resp = r.chat("Hello")
+    assert resp.route.backend == "big"
+    assert same.calls == 0  # a window no larger than the one that failed is skipped
+
+
+def test_a_content_refusal_is_not_routed_around() -> None:
+    r = router_with(three_tiers(small={"script": ["refused"]}))
+    with pytest.raises(ContentRefused):
+        r.chat("Hello")
+
+
+def test_when_everything_fails_the_error_lists_each_attempt() -> None:
+    backends = [
+        FakeBackend("a", script=["server_error"] * 9),
+        FakeBackend("b", tier="large", script=["server_error"] * 9),
+    ]
+    r = router_with(backends)
+    with pytest.raises(AllAttemptsFailed) as info:
+        r.chat("Hello")
+    assert [a.backend for a in info.value.attempts] == ["a", "a", "b", "b"]
+    assert "a: ServerError" in str(info.value)
+
+
+def test_no_route_lists_every_candidate_and_why() -> None:
+    r = router_with([FakeBackend("cloud", tier="proprietary", zone="remote")])
+    with pytest.raises(NoRouteAvailable) as info:
+        r.chat(f"Write to {EMAIL}")
+    assert [c.backend for c in info.value.candidates] == ["cloud"]
+    assert "email is local_only" in str(info.value)
+
+
+def test_deadline_bounds_the_whole_request() -> None:
+    tp = policy("latency: {deadline_ms: 150, attempt_timeout_ms: 100}\nrouting: {retries: 5}")
+    slow = FakeBackend("slow", latency_ms=500)
+    r = router_with([slow], tp)
+    with pytest.raises((DeadlineExceeded, AllAttemptsFailed)):
+        r.chat("Hello", team="team")
+
+
+def test_unknown_team_and_bad_labels_are_typed_errors() -> None:
+    r = router_with(three_tiers())
+    with pytest.raises(UnknownTeam):
+        r.chat("Hello", team="nobody")
+    with pytest.raises(InvalidRequest) as info:
+        r.chat("Hello", labels={"sensitivity": 3})
+    assert info.value.field == "labels"
+
+
+def test_async_uses_the_same_decision() -> None:
+    r = router_with(three_tiers(small={"script": ["unavailable", "unavailable"]}))
+
+    async def go():
+        return await r.achat("Hello")
+
+    resp = asyncio.run(go())
+    assert resp.route.backend == "large"
+    assert resp.route.reasons == r.explain("Hello").decision.reasons
+
+
+def test_explain_calls_no_backend() -> None:
+    backends = three_tiers()
+    r = router_with(backends)
+    e = r.explain(f"Mail {EMAIL}", team="default")
+    assert e.backend == "small"
+    assert all(b.calls == 0 for b in backends)
+    out = e.to_dict()
+    assert set(out) >= {
+        "backend",
+        "tier",
+        "zone",
+        "reasons",
+        "candidates",
+        "classification",
+        "policy",
+    }
+    assert out["classification"]["pii"] == ["email"]
+    assert EMAIL not in str(out)  # detections carry spans, never values
+
+
+def test_stream_yields_chunks_then_a_final_chunk_with_route_and_usage() -> None:
+    r = router_with(three_tiers())
+    chunks = list(r.stream("Hello"))
+    assert "".join(c.text for c in chunks) == "small answer"
+    final = chunks[-1]
+    assert final.route is not None and final.usage is not None
+    assert final.route.backend == "small"
+
+
+def test_stream_switches_silently_before_the_first_token() -> None:
+    backends = three_tiers(small={"script": ["unavailable", {"cut_after": 0}]})
+    r = router_with(backends)
+    chunks = list(r.stream("Hello"))
+    assert "".join(c.text for c in chunks) == "large answer"
+    assert all(c.event is None for c in chunks)
+
+
+def test_stream_cut_after_the_first_token_raises_with_the_partial_text() -> None:
+    r = router_with(three_tiers(small={"script": [{"cut_after": 1}]}))
+    got = []
+    with pytest.raises(StreamInterrupted) as info:
+        for chunk in r.stream("Hello"):
+            got.append(chunk.text)
+    assert info.value.partial_text == "".join(got) != ""
+    assert info.value.backend == "small"
+
+
+def test_stream_restart_policy_announces_the_restart() -> None:
+    tp = policy("streaming: {on_interrupt: restart}\nrouting: {retries: 0}")
+    r = router_with(three_tiers(small={"script": [{"cut_after": 1}]}), tp)
+    chunks = list(r.stream("Hello", team="team"))
+    events = [c.event for c in chunks if c.event]
+    assert events == ["restart"]
+    after = chunks[[c.event for c in chunks].index("restart") + 1 :]
+    assert "".join(c.text for c in after) == "large answer"
+    assert chunks[-1].route.events
+
+
+def test_async_stream() -> None:
+    r = router_with(three_tiers(small={"script": ["unavailable", "unavailable"]}))
+
+    async def go():
+        return [c async for c in r.astream("Hello")]
+
+    chunks = asyncio.run(go())
+    assert "".join(c.text for c in chunks) == "large answer"
+    assert chunks[-1].route.backend == "large"
+
+
+def test_redaction_hides_values_from_remote_and_restores_them() -> None:
+    tp = policy("privacy: {email: redact}")
+    cloud = FakeBackend(
+        "cloud",
+        tier="proprietary",
+        zone="remote",
+        reply=lambda req: f"I will write to {req.messages[-1].text().split()[-1]}",
+    )
+    r = router_with([cloud], tp)
+    resp = r.chat(f"Please write to {EMAIL}", team="team")
+    sent = cloud.requests[-1].messages[-1].text()
+    assert EMAIL not in sent and "[EMAIL_1]" in sent
+    assert resp.text == f"I will write to {EMAIL}"
+    assert resp.route.redacted == {"email": 1}
+
+
+def test_redaction_is_stable_across_a_conversation_and_in_streams() -> None:
+    tp = policy("privacy: {email: redact}")
+    cloud = FakeBackend(
+        "cloud",
+        tier="proprietary",
+        zone="remote",
+        chunk_chars=3,
+        reply="Sent to [EMAIL_2] and [EMAIL_1].",
+    )
+    r = router_with([cloud], tp)
+    convo = [
+        {"role": "user", "content": f"My address is {EMAIL}."},
+        {"role": "assistant", "content": "Noted."},
+        {"role": "user", "content": f"Also copy bob@example.org and {EMAIL}."},
+    ]
+    text = "".join(c.text for c in r.stream(convo, team="team"))
+    assert text == f"Sent to bob@example.org and {EMAIL}."
+    sent = [m.text() for m in cloud.requests[-1].messages]
+    assert sent[0] == "My address is [EMAIL_1]."
+    assert sent[2] == "Also copy [EMAIL_2] and [EMAIL_1]."
+
+
+def test_budget_degrade_moves_to_free_backends() -> None:
+    tp = policy("cost: {daily_budget_usd: 0.00001, on_budget_exhausted: degrade}")
+    r = router_with(three_tiers(), tp, complexity=0.95)
+    resp = r.chat("Hard question", team="team")
+    assert resp.route.tier == "small"  # the priced tiers could not be reserved
+
+
+def test_budget_reject_is_a_typed_error() -> None:
+    tp = policy("cost: {daily_budget_usd: 0.00001, on_budget_exhausted: reject}")
+    r = router_with(three_tiers(), tp, complexity=0.95)
+    with pytest.raises(BudgetExceeded):
+        r.chat("Hard question", team="team")
+
+
+def test_conversation_stickiness_through_the_router() -> None:
+    tp = policy("quality: {stickiness: {enabled: true}}")
+    scorer_values = iter([0.6, 0.1])
+
+    class Seq:
+        name = "seq"
+
+        def score(self, turns):
+            return next(scorer_values)
+
+    r = Router(three_tiers(), [tp], scorer=Seq(), telemetry=False)
+    first = r.chat("Design a scheduler", team="team", conversation_id="c1")
+    second = r.chat("thanks!", team="team", conversation_id="c1")
+    assert first.route.tier == second.route.tier == "large"
+
+
+def test_router_closes_its_backends() -> None:
+    backends = three_tiers()
+    with router_with(backends) as r:
+        r.chat("Hello")
+    assert all(b.closed for b in backends)
+
+
+def test_chat_with_stream_true_points_to_stream() -> None:
+    with pytest.raises(InvalidRequest, match="stream"):
+        router_with(three_tiers()).chat("Hello", stream=True)
