@@ -12,6 +12,7 @@ Where things happen, in order, for every request::
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from router import errors
+from router.attempts import Call
 from router.backends.base import Backend
 from router.classify.classifier import Classifier, check_labels
 from router.classify.complexity import ComplexityScorer, default_scorer
@@ -27,14 +29,15 @@ from router.classify.types import Classification
 from router.completion import ChatCompletion
 from router.config import BackendSpec, RouterConfig, load_config, policies_dir
 from router.decision import BackendState, Decision, decide, estimate_cost, exclusions
-from router.messages import ChatRequest, MessagesInput, parse_request
+from router.messages import MessagesInput, parse_request
 from router.observe import Observer, RequestContext, safe
-from router.plan import AttemptPlan, Step
+from router.plan import AttemptPlan
 from router.policy.load import PolicySet, TeamPolicy
 from router.resilience.budget import Budgets, BudgetStore
 from router.resilience.health import HealthBook
+from router.resilience.latency import prior_from_metadata
 from router.route import RouteRecord
-from router.stream import AsyncRoutedStream, RoutedStream, StreamDriver
+from router.stream import AsyncRoutedStream, RoutedStream
 
 _STICKY_MAX = 10_000
 
@@ -119,6 +122,9 @@ class Router:
         )
         self.health = health if health is not None else HealthBook(self._specs)
         self.health.observer = self.observer
+        for b in backends:
+            if b.spec.expected_latency_ms is None:
+                self.health.set_prior(b.spec.name, prior_from_metadata(b.metadata()))
         self.budget = Budgets(budget_store)
         self._sticky: OrderedDict[str, str] = OrderedDict()
 
@@ -248,36 +254,24 @@ class Router:
         """
         if params.get("stream"):
             raise errors.InvalidRequest("use Router.stream() for streaming", field="stream")
-        ctx, request, plan = self._start(messages, team, labels, conversation_id, params, False)
-        error: BaseException | None = None
-        try:
-            while (step := plan.next_step(time.monotonic())) is not None:
+        with self._start(messages, team, labels, conversation_id, params, False) as call:
+            while (step := call.next()) is not None:
                 if step.delay_s:
                     time.sleep(step.delay_s)
-                try:
-                    outgoing, restore = self._prepare(ctx, step, request)
-                except _SKIP as exc:
-                    self._refused(ctx, plan, step, exc)
+                if (p := call.prepare(step)) is None:
                     continue
-                token = self._attempt_started(ctx, step)
-                t0 = time.perf_counter()
                 try:
                     response = self._backends[step.spec.name].chat(
-                        outgoing, timeout=step.timeout_s, headers=self.observer.headers(token)
+                        p.request, timeout=step.timeout_s, headers=p.headers
                     )
                 except Exception as exc:
-                    self._failed(ctx, plan, step, token, _typed(exc, step), t0)
+                    call.failed(step, p, exc)
                     continue
                 except BaseException:
-                    self._abandoned(ctx, step)
+                    call.abandoned(step)
                     raise
-                return self._succeeded(ctx, plan, step, token, response, restore, t0)
-            raise plan.error(_excluded(ctx))
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            self._finish(ctx, error)
+                return call.completion(step, p, response)
+            raise call.error()
 
     async def achat(
         self,
@@ -289,45 +283,31 @@ class Router:
         **params: Any,
     ) -> ChatCompletion:
         """The async twin of :meth:`chat`; the same decision and plan drive both."""
-        import asyncio
-
         if params.get("stream"):
             raise errors.InvalidRequest("use Router.astream() for streaming", field="stream")
-        ctx, request, plan = self._start(messages, team, labels, conversation_id, params, False)
-        error: BaseException | None = None
-        try:
-            while (step := plan.next_step(time.monotonic())) is not None:
+        with self._start(messages, team, labels, conversation_id, params, False) as call:
+            while (step := call.next()) is not None:
                 if step.delay_s:
                     await asyncio.sleep(step.delay_s)
-                try:
-                    outgoing, restore = self._prepare(ctx, step, request)
-                except _SKIP as exc:
-                    self._refused(ctx, plan, step, exc)
+                if (p := call.prepare(step)) is None:
                     continue
-                token = self._attempt_started(ctx, step)
-                t0 = time.perf_counter()
                 try:
-                    response = await asyncio.wait_for(
+                    # Backends enforce the timeout themselves; this bound, a second
+                    # later, is the safety net for one that does not.
+                    response = await _bounded(
                         self._backends[step.spec.name].achat(
-                            outgoing,
-                            timeout=step.timeout_s,
-                            headers=self.observer.headers(token),
+                            p.request, timeout=step.timeout_s, headers=p.headers
                         ),
-                        timeout=step.timeout_s + 1.0,
+                        step.timeout_s + 1.0,
                     )
                 except Exception as exc:
-                    self._failed(ctx, plan, step, token, _typed(exc, step), t0)
+                    call.failed(step, p, exc)
                     continue
                 except BaseException:
-                    self._abandoned(ctx, step)
+                    call.abandoned(step)
                     raise
-                return self._succeeded(ctx, plan, step, token, response, restore, t0)
-            raise plan.error(_excluded(ctx))
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            self._finish(ctx, error)
+                return call.completion(step, p, response)
+            raise call.error()
 
     def stream(
         self,
@@ -347,8 +327,7 @@ class Router:
         candidate. The last chunk carries ``usage`` and the ``route`` record.
         """
         params["stream"] = True
-        ctx, request, plan = self._start(messages, team, labels, conversation_id, params, True)
-        return RoutedStream(StreamDriver(self, ctx, request, plan))
+        return RoutedStream(self._start(messages, team, labels, conversation_id, params, True))
 
     def astream(
         self,
@@ -361,8 +340,7 @@ class Router:
     ) -> AsyncRoutedStream:
         """The async twin of :meth:`stream`."""
         params["stream"] = True
-        ctx, request, plan = self._start(messages, team, labels, conversation_id, params, True)
-        return AsyncRoutedStream(StreamDriver(self, ctx, request, plan))
+        return AsyncRoutedStream(self._start(messages, team, labels, conversation_id, params, True))
 
     def close(self) -> None:
         """Close every backend."""
@@ -406,7 +384,8 @@ class Router:
         conversation_id: str | None,
         params: dict[str, Any],
         stream: bool,
-    ) -> tuple[RequestContext, ChatRequest, AttemptPlan]:
+    ) -> Call:
+        """Validate, classify and decide; the returned :class:`Call` runs the attempts."""
         started = time.perf_counter()
         request = parse_request(messages, **params)
         tp = self.policies[team or self.default_team]
@@ -430,7 +409,7 @@ class Router:
         plan = AttemptPlan(
             decision, tp.policy, self._spec_by_name, self._rechecker(ctx), time.monotonic()
         )
-        return ctx, request, plan
+        return Call(self, ctx, request, plan)
 
     def _raise_no_route(self, ctx: RequestContext, decision: Decision, tp: TeamPolicy):
         exhausted = self.budget.exhausted(tp)
@@ -463,120 +442,8 @@ class Router:
 
         return recheck
 
-    def _prepare(self, ctx: RequestContext, step: Step, request: ChatRequest):
-        """Everything that must hold just before a request is sent to ``step``'s backend.
-
-        Reserves the worst-case cost against the team budgets, then returns the request as
-        this backend may see it (redacted for remote zones) and the redaction to undo in
-        its answer. Raises :class:`~router.errors.BudgetExceeded` when the reservation does
-        not fit, or :class:`~router.errors.PrivacyGuardTripped` when protected data would
-        leave; in both cases nothing is sent.
-        """
-        from router.privacy.guard import outgoing_request
-
-        tp = ctx.team
-        estimate = step.candidate.estimated_cost_usd
-        reservation = self.budget.reserve(tp, estimate)
-        if reservation is None:
-            period = self.budget.exhausted(tp) or "daily"
-            if tp.policy.cost.on_budget_exhausted == "degrade":
-                self.observer.budget_degraded(ctx, period)
-            raise errors.BudgetExceeded(
-                f"team {tp.team} budget cannot cover this call (estimated ${estimate:.6f})",
-                team=tp.team,
-                period=period,
-            )
-        try:
-            prepared = outgoing_request(ctx, step, request, self.observer)
-        except BaseException:
-            self.budget.settle(reservation, 0.0)
-            raise
-        ctx.extra["reservation"] = reservation
-        return prepared
-
-    def _attempt_started(self, ctx: RequestContext, step: Step) -> Any:
-        self.health.started(step.spec.name)
-        return self.observer.attempt_started(ctx, step.spec, step.retry)
-
-    def _abandoned(self, ctx: RequestContext, step: Step) -> None:
-        """The caller went away mid-attempt (cancelled task, closed stream): give back the
-        breaker slot, the in-flight count and the budget reservation."""
-        self.health.abandoned(step.spec.name)
-        self._settle(ctx, 0.0)
-
-    def _refused(
-        self, ctx: RequestContext, plan: AttemptPlan, step: Step, exc: BaseException
-    ) -> None:
-        """Nothing was sent (budget or privacy guard): recorded, then on to the next
-        candidate; a budget refusal under policy ``reject`` ends the request."""
-        self.health.release(step.spec.name)
-        if (
-            isinstance(exc, errors.BudgetExceeded)
-            and ctx.team.policy.cost.on_budget_exhausted == "reject"
-        ):
-            raise exc
-        plan.failed(step, exc, 0.0)
-
-    def _failed(
-        self,
-        ctx: RequestContext,
-        plan: AttemptPlan,
-        step: Step,
-        token: Any,
-        exc: BaseException,
-        t0: float,
-    ) -> None:
-        duration = time.perf_counter() - t0
-        self._settle(ctx, 0.0)
-        nxt = plan.failed(step, exc, duration)
-        self.health.record_failure(step.spec.name, exc, duration)
-        self.observer.attempt_finished(ctx, step.spec, token, plan.attempts[-1], None, exc)
-        if nxt == "retry" and plan.has_retry:
-            self.observer.retry_scheduled(ctx, step.spec, plan._retry.delay_s, exc)  # type: ignore[union-attr]
-        elif nxt != "stop":
-            nxt_name = _peek_next(plan)
-            if nxt_name:
-                self.observer.fallback(ctx, step.spec.name, nxt_name, type(exc).__name__)
-
-    def _succeeded(
-        self,
-        ctx: RequestContext,
-        plan: AttemptPlan,
-        step: Step,
-        token: Any,
-        response: ChatCompletion,
-        restore: Any,
-        t0: float,
-    ) -> ChatCompletion:
-        duration = time.perf_counter() - t0
-        plan.succeeded(step, duration)
-        if restore is not None:
-            response = restore.completion(response)
-        usage = response.usage
-        route = ctx.route
-        assert route is not None
-        route.backend, route.tier, route.zone = step.spec.name, step.spec.tier, step.spec.zone
-        route.attempts = plan.attempts
-        route.cost_usd = self._cost(step.spec, usage)
-        self._settle(ctx, route.cost_usd or 0.0)
-        output_tokens = usage.completion_tokens if usage else 0
-        self.health.record_success(step.spec.name, duration, None, output_tokens)
-        self.observer.attempt_finished(ctx, step.spec, token, plan.attempts[-1], response, None)
-        response.route = route
-        self._remember_tier(ctx, step.spec.tier)
-        return response
-
-    def _cost(self, spec: BackendSpec, usage: Any) -> float | None:
-        if usage is None:
-            return None
-        return spec.price.cost(usage.prompt_tokens, usage.completion_tokens)
-
-    def _settle(self, ctx: RequestContext, actual: float) -> None:
-        reservation = ctx.extra.pop("reservation", None)
-        if reservation is not None:
-            self.budget.settle(reservation, actual)
-
-    def _remember_tier(self, ctx: RequestContext, tier: str) -> None:
+    def remember_tier(self, ctx: RequestContext, tier: str) -> None:
+        """Note the tier that served a conversation, for stickiness."""
         cid = ctx.extra.get("conversation_id")
         if not cid:
             return
@@ -585,38 +452,15 @@ class Router:
         if len(self._sticky) > _STICKY_MAX:
             self._sticky.popitem(last=False)
 
-    def _finish(self, ctx: RequestContext, error: BaseException | None) -> None:
-        self.observer.request_finished(ctx, error)
 
-
-_SKIP = (errors.PrivacyGuardTripped, errors.BudgetExceeded)
-
-
-def _excluded(ctx: RequestContext) -> tuple:
-    return ctx.decision.excluded if ctx.decision is not None else ()
-
-
-def _peek_next(plan: AttemptPlan) -> str | None:
-    pending = plan._pending
-    return pending[0].backend if pending else None
-
-
-def _typed(exc: BaseException, step: Step) -> BaseException:
-    """Backends translate their errors; anything that slipped through becomes a ServerError
-    (or a BackendTimeout for asyncio's timeout) so the plan can still decide on a type."""
-    import asyncio
-
-    if isinstance(exc, errors.BackendError):
-        return exc
-    if isinstance(exc, asyncio.TimeoutError | TimeoutError):
-        return errors.BackendTimeout("timed out", backend=step.spec.name)
-    if isinstance(exc, errors.RouterError):
-        return exc
-    wrapped = errors.ServerError(
-        f"unexpected {type(exc).__name__} in backend", backend=step.spec.name
-    )
-    wrapped.__cause__ = exc
-    return wrapped
+async def _bounded(awaitable: Any, seconds: float) -> Any:
+    """``await awaitable``, cancelled after ``seconds``. ``asyncio.timeout`` (3.11+) costs a
+    timer; ``wait_for`` also wraps the call in a task, which shows at thousands of calls
+    per second."""
+    if hasattr(asyncio, "timeout"):
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, seconds)
 
 
 def _observers(
@@ -630,14 +474,16 @@ def _observers(
     """The router's observer: OpenTelemetry (unless turned off) plus the caller's own."""
     found: list[Observer] = []
     if telemetry:
-        import importlib.util
+        from router.telemetry import TelemetryObserver
 
-        if importlib.util.find_spec("router.telemetry") is not None:
-            from router.telemetry import TelemetryObserver
-
-            found.append(
-                TelemetryObserver(tracer_provider, meter_provider, capture_content=capture_content)
+        found.append(
+            TelemetryObserver(
+                tracer_provider,
+                meter_provider,
+                capture_content=capture_content,
+                backends=backends,
             )
+        )
     if observer is not None:
         found.append(observer)
     if not found:

@@ -287,19 +287,27 @@ def decide(
     eligible = _apply_fallback(eligible, team, excluded)
     ranked = []
     for i, (_, spec, cost, _why) in enumerate(eligible):
-        rank = TIER_RANK[spec.tier]
-        if rank >= need_rank:
-            why = [f"tier {spec.tier} meets required tier {need}"]
-        else:
-            why = [f"tier {spec.tier} is below required tier {need}; used when nothing better is"]
-        why.append(f"estimated cost ${cost:.6f}")
-        redact = verdict.redact if spec.zone == "remote" else frozenset()
+        why = _TIER_REASONS[spec.tier, need]
+        redact = verdict.redact if spec.zone == "remote" else _NOTHING
         if redact:
-            why.append(f"{', '.join(sorted(redact))} redacted before sending (remote zone)")
-        ranked.append(Candidate(spec.name, spec.tier, spec.zone, True, tuple(why), cost, i, redact))
+            why += (f"{', '.join(sorted(redact))} redacted before sending (remote zone)",)
+        ranked.append(Candidate(spec.name, spec.tier, spec.zone, True, why, cost, i, redact))
     reasons += _summary(need, ranked, excluded, backends)
     reasons += list(verdict.redact_reasons)
     return Decision(team.team, need, tuple(ranked), tuple(excluded), tuple(reasons), verdict)
+
+
+_NOTHING: frozenset[str] = frozenset()
+# The reason a ranked candidate gets for its tier, by (its tier, the required tier).
+_TIER_REASONS = {
+    (tier, need): (
+        (f"tier {tier} meets required tier {need}",)
+        if TIER_RANK[tier] >= TIER_RANK[need]
+        else (f"tier {tier} is below required tier {need}; used when nothing better is",)
+    )
+    for tier in TIERS
+    for need in TIERS
+}
 
 
 def _apply_fallback(eligible: list, team: TeamPolicy, excluded: list[Candidate]) -> list:

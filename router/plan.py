@@ -146,6 +146,21 @@ class AttemptPlan:
     def has_retry(self) -> bool:
         return self._retry is not None
 
+    @property
+    def retry_delay_s(self) -> float:
+        """The wait before the scheduled retry (0 when none is scheduled)."""
+        return self._retry.delay_s if self._retry is not None else 0.0
+
+    @property
+    def next_backend(self) -> str | None:
+        """The candidate a fallback would try next, if any."""
+        return self._pending[0].backend if self._pending else None
+
+    @property
+    def has_next(self) -> bool:
+        """Whether anything is left to try: a scheduled retry or another candidate."""
+        return self._retry is not None or bool(self._pending)
+
     def error(self, candidates: tuple[Candidate, ...] = ()) -> errors.RouterError:
         """The typed error to raise when :meth:`next_step` returned ``None``."""
         if isinstance(self._stop, errors.RouterError):

@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from router import errors
+from router.attempts import Call, Prepared
 from router.backends.base import make_chunk
 from router.completion import (
     AssistantOut,
@@ -26,22 +27,18 @@ from router.completion import (
     Usage,
     trusted,
 )
-from router.messages import ChatRequest
-from router.observe import RequestContext
-from router.plan import AttemptPlan, Step
-
-if TYPE_CHECKING:  # pragma: no cover
-    from router.core import Router
+from router.plan import Step
 
 
 class _Run:
     """One streaming attempt: restores placeholders, tracks what the caller has seen."""
 
-    def __init__(self, step: Step, redaction: Any, token: Any) -> None:
+    def __init__(self, step: Step, prepared: Prepared) -> None:
         self.step = step
-        self.token = token
+        self.prepared = prepared
+        redaction = prepared.redaction
         self.restorer = redaction.stream_restorer() if redaction is not None else None
-        self.t0 = time.perf_counter()
+        self.t0 = prepared.started
         self.ttft: float | None = None
         self.held: list[ChatCompletionChunk] = []
         self.committed = False
@@ -119,30 +116,22 @@ class _Run:
 class StreamDriver:
     """Runs a streaming request through its plan, sync or async."""
 
-    def __init__(
-        self, router: Router, ctx: RequestContext, request: ChatRequest, plan: AttemptPlan
-    ) -> None:
-        self.router = router
-        self.ctx = ctx
-        self.request = request
-        self.plan = plan
-        self.policy = ctx.team.policy
-
-    def _begin(self, step: Step) -> tuple[ChatRequest, _Run]:
-        outgoing, redaction = self.router._prepare(self.ctx, step, self.request)
-        token = self.router._attempt_started(self.ctx, step)
-        return outgoing, _Run(step, redaction, token)
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self.router = call.router
+        self.ctx = call.ctx
+        self.policy = call.ctx.team.policy
 
     def _on_error(self, run: _Run, exc: BaseException) -> ChatCompletionChunk | None:
         """Record a failed attempt; return a restart chunk, or raise when committed."""
-        r, step = self.router, run.step
-        exc = _typed(exc, step)
-        r._failed(self.ctx, self.plan, step, run.token, exc, run.t0)
+        step = run.step
+        run.done = True
+        self.call.failed(step, run.prepared, exc)
         if not run.committed:
             return None
         partial = "".join(run.text)
-        if self.policy.streaming.on_interrupt == "restart" and self._has_next():
-            r.observer.stream_restarted(self.ctx, step.spec.name)
+        if self.policy.streaming.on_interrupt == "restart" and self.call.plan.has_next:
+            self.router.observer.stream_restarted(self.ctx, step.spec.name)
             assert self.ctx.route is not None
             self.ctx.route.events.append(f"restart after {step.spec.name} failed mid-stream")
             last = run.last
@@ -159,63 +148,37 @@ class StreamDriver:
             cause_type=type(exc).__name__,
         ) from exc
 
-    def _has_next(self) -> bool:
-        return self.plan.has_retry or bool(self.plan._pending)
-
     def _final(self, run: _Run) -> ChatCompletionChunk:
-        r, step = self.router, run.step
         run.done = True
-        duration = time.perf_counter() - run.t0
-        self.plan.succeeded(step, duration)
-        route = self.ctx.route
-        assert route is not None
-        route.backend, route.tier, route.zone = step.spec.name, step.spec.tier, step.spec.zone
-        route.attempts = self.plan.attempts
-        route.cost_usd = r._cost(step.spec, run.usage)
-        r._settle(self.ctx, route.cost_usd or 0.0)
-        out_tokens = run.usage.completion_tokens if run.usage else 0
-        r.health.record_success(step.spec.name, duration, run.ttft, out_tokens)
-        if run.ttft is not None:
-            r.observer.first_chunk(self.ctx, step.spec, run.token, run.ttft)
-        r.observer.attempt_finished(
-            self.ctx, step.spec, run.token, self.plan.attempts[-1], run.summary(), None
-        )
-        r._remember_tier(self.ctx, step.spec.tier)
+        self.call.succeeded(run.step, run.prepared, run.summary(), run.usage, run.ttft)
         last = run.last
         final = make_chunk(
             last.id if last else "final",
-            last.model if last else step.spec.model,
+            last.model if last else run.step.spec.model,
             usage=run.usage,
             created=last.created if last else None,
         )
-        final.route = route
+        final.route = self.ctx.route
         return final
 
     def _abandon(self, run: _Run) -> None:
         if not run.done:
             run.done = True
-            self.router._abandoned(self.ctx, run.step)
-
-    def _error(self) -> errors.RouterError:
-        return self.plan.error(self.ctx.decision.excluded if self.ctx.decision else ())
+            self.call.abandoned(run.step)
 
     def sync(self) -> Iterator[ChatCompletionChunk]:
-        error: BaseException | None = None
-        try:
-            while (step := self.plan.next_step(time.monotonic())) is not None:
+        call = self.call
+        with call:
+            while (step := call.next()) is not None:
                 if step.delay_s:
                     time.sleep(step.delay_s)
-                try:
-                    outgoing, run = self._begin(step)
-                except (errors.PrivacyGuardTripped, errors.BudgetExceeded) as exc:
-                    self.router._refused(self.ctx, self.plan, step, exc)
+                if (p := call.prepare(step)) is None:
                     continue
+                run = _Run(step, p)
                 stream: Any = None
                 try:
                     stream = self.router._backends[step.spec.name].stream(
-                        outgoing,
-                        timeout=step.timeout_s,
-                        headers=self.router.observer.headers(run.token),
+                        p.request, timeout=step.timeout_s, headers=p.headers
                     )
                     for chunk in stream:
                         yield from run.feed(chunk)
@@ -226,7 +189,6 @@ class StreamDriver:
                 except Exception as exc:
                     if run.done:
                         raise
-                    run.done = True
                     restart = self._on_error(run, exc)
                     if restart is not None:
                         yield restart
@@ -239,30 +201,21 @@ class StreamDriver:
                         stream.close()
                 yield final
                 return
-            raise self._error()
-        except BaseException as exc:
-            error = exc if not isinstance(exc, GeneratorExit) else None
-            raise
-        finally:
-            self.router._finish(self.ctx, error)
+            raise call.error()
 
     async def asynchronous(self) -> AsyncIterator[ChatCompletionChunk]:
-        error: BaseException | None = None
-        try:
-            while (step := self.plan.next_step(time.monotonic())) is not None:
+        call = self.call
+        with call:
+            while (step := call.next()) is not None:
                 if step.delay_s:
                     await asyncio.sleep(step.delay_s)
-                try:
-                    outgoing, run = self._begin(step)
-                except (errors.PrivacyGuardTripped, errors.BudgetExceeded) as exc:
-                    self.router._refused(self.ctx, self.plan, step, exc)
+                if (p := call.prepare(step)) is None:
                     continue
+                run = _Run(step, p)
                 stream: Any = None
                 try:
                     stream = self.router._backends[step.spec.name].astream(
-                        outgoing,
-                        timeout=step.timeout_s,
-                        headers=self.router.observer.headers(run.token),
+                        p.request, timeout=step.timeout_s, headers=p.headers
                     )
                     async for chunk in stream:
                         for out in run.feed(chunk):
@@ -274,7 +227,6 @@ class StreamDriver:
                 except Exception as exc:
                     if run.done:
                         raise
-                    run.done = True
                     restart = self._on_error(run, exc)
                     if restart is not None:
                         yield restart
@@ -287,12 +239,7 @@ class StreamDriver:
                         await stream.aclose()
                 yield final
                 return
-            raise self._error()
-        except BaseException as exc:
-            error = exc if not isinstance(exc, GeneratorExit) else None
-            raise
-        finally:
-            self.router._finish(self.ctx, error)
+            raise call.error()
 
 
 class RoutedStream:
@@ -300,9 +247,9 @@ class RoutedStream:
     request, even when the caller never reads it (the request was decided eagerly, so its
     errors are raised at call time, as the ``openai`` SDK does)."""
 
-    def __init__(self, driver: StreamDriver) -> None:
-        self._driver = driver
-        self._it = driver.sync()
+    def __init__(self, call: Call) -> None:
+        self._call = call
+        self._it = StreamDriver(call).sync()
         self._started = False
 
     def __iter__(self) -> RoutedStream:
@@ -315,7 +262,7 @@ class RoutedStream:
     def close(self) -> None:
         if not self._started:
             self._started = True
-            self._driver.router._finish(self._driver.ctx, None)
+            self._call.__exit__(None, None, None)
         self._it.close()
 
     def __enter__(self) -> RoutedStream:
@@ -332,9 +279,9 @@ class RoutedStream:
 class AsyncRoutedStream:
     """The async twin of :class:`RoutedStream`, returned by :meth:`Router.astream`."""
 
-    def __init__(self, driver: StreamDriver) -> None:
-        self._driver = driver
-        self._it = driver.asynchronous()
+    def __init__(self, call: Call) -> None:
+        self._call = call
+        self._it = StreamDriver(call).asynchronous()
         self._started = False
 
     def __aiter__(self) -> AsyncRoutedStream:
@@ -347,7 +294,7 @@ class AsyncRoutedStream:
     async def aclose(self) -> None:
         if not self._started:
             self._started = True
-            self._driver.router._finish(self._driver.ctx, None)
+            self._call.__exit__(None, None, None)
         await self._it.aclose()
 
     async def __aenter__(self) -> AsyncRoutedStream:
@@ -359,10 +306,4 @@ class AsyncRoutedStream:
     def __del__(self) -> None:
         if not self._started:
             self._started = True
-            self._driver.router._finish(self._driver.ctx, None)
-
-
-def _typed(exc: BaseException, step: Step) -> BaseException:
-    from router.core import _typed as typed
-
-    return typed(exc, step)
+            self._call.__exit__(None, None, None)

@@ -80,6 +80,8 @@ class CircuitBreaker:
 
     def blocked_reason(self) -> str | None:
         """Why the backend may not be used now, without claiming anything; else ``None``."""
+        if self._state == CLOSED:  # the common case, read without the lock (one attribute)
+            return None
         with self._lock:
             self._tick()
             if self._state == OPEN:
@@ -95,6 +97,8 @@ class CircuitBreaker:
 
     def admit(self) -> bool:
         """Claim the right to send a request now (the single probe when half-open)."""
+        if self._state == CLOSED:
+            return True
         with self._lock:
             self._tick()
             if self._state == CLOSED:

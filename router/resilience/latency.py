@@ -5,9 +5,9 @@ Prediction for a request expecting ``n`` output tokens::
 
     predicted = TTFT + n * TPOT + queue wait
 
-where the queue wait is the local queue depth times the mean service time. Before any
-observation, the prior from the configuration (``expected_latency_ms``) or the backend's
-model metadata stands in; each observation then moves the EWMA away from it.
+scaled by the requests queued ahead of it in this process. Before any observation, a prior
+stands in: ``expected_latency_ms`` from the configuration, else an estimate from the
+model's metadata (:func:`prior_from_metadata`); the first observation replaces it.
 """
 
 from __future__ import annotations
@@ -29,6 +29,24 @@ class LatencySnapshot:
     tpot_p95_ms: float | None
     total_p50_ms: float | None
     total_p95_ms: float | None
+
+
+# On CPUs, generating a token streams the active weights through memory once; this is the
+# effective rate assumed for the prior (a laptop-class 2-core machine), not a measurement.
+_PRIOR_BYTES_PER_MS = 2e6
+_PRIOR_OUTPUT_TOKENS = 256
+
+
+def prior_from_metadata(metadata: dict) -> float | None:
+    """A cold-start latency guess (ms for 256 output tokens) from GGUF metadata: weights
+    that are active per token (all of a dense model; the shared part plus the used experts
+    of a mixture of experts) over an assumed memory rate. ``None`` without a file size."""
+    size = metadata.get("file_size_bytes")
+    if not size:
+        return None
+    experts, used = metadata.get("expert_count") or 0, metadata.get("expert_used_count") or 0
+    active = size if not experts else size * (0.3 + 0.7 * used / experts)
+    return round(_PRIOR_OUTPUT_TOKENS * active / _PRIOR_BYTES_PER_MS, 1)
 
 
 def _pct(values: list[float], q: float) -> float | None:

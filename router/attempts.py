@@ -1,0 +1,198 @@
+"""One routed request on its way through its plan: what the sync, async and streaming
+drivers share, so that each driver is only its loop and its way of calling a backend.
+
+A driver asks :meth:`Call.next` for a step, waits ``step.delay_s`` its own way, asks
+:meth:`Call.prepare` for what to send (``None`` when nothing may be sent to that backend),
+calls the backend, and reports back with :meth:`Call.failed`, :meth:`Call.abandoned` or
+:meth:`Call.succeeded`. When :meth:`Call.next` has nothing left, :meth:`Call.error` is the
+typed error to raise. Used as a context manager, a call always tells the observers how
+the request ended.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from router import errors
+from router.completion import ChatCompletion, Usage
+from router.config import BackendSpec
+from router.messages import ChatRequest
+from router.observe import RequestContext
+from router.plan import AttemptPlan, Step
+from router.privacy.guard import outgoing_request
+
+if TYPE_CHECKING:  # pragma: no cover
+    from router.core import Router
+
+
+@dataclass(slots=True)
+class Prepared:
+    """What one attempt sends, how to undo its redaction, and its observer token."""
+
+    request: ChatRequest
+    redaction: Any
+    token: Any
+    headers: dict[str, str] | None
+    started: float
+
+
+class Call:
+    """The shared state and bookkeeping of one routed request."""
+
+    def __init__(
+        self, router: Router, ctx: RequestContext, request: ChatRequest, plan: AttemptPlan
+    ) -> None:
+        self.router = router
+        self.ctx = ctx
+        self.request = request
+        self.plan = plan
+        self._reservation: Any = None
+
+    def __enter__(self) -> Call:
+        return self
+
+    def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
+        if isinstance(exc, GeneratorExit):
+            exc = None  # the caller stopped reading a stream: not a failure
+        self.router.observer.request_finished(self.ctx, exc)
+
+    def next(self) -> Step | None:
+        return self.plan.next_step(time.monotonic())
+
+    def prepare(self, step: Step) -> Prepared | None:
+        """Everything that must hold just before a request leaves for ``step``'s backend.
+
+        Reserves the worst-case cost against the team budgets and asks the privacy guard
+        for the request this backend may see (redacted for remote zones). When either
+        refuses, nothing is sent: the refusal is recorded and ``None`` returned (a budget
+        refusal under policy ``reject`` raises :class:`~router.errors.BudgetExceeded`).
+        """
+        r, ctx = self.router, self.ctx
+        tp = ctx.team
+        estimate = step.candidate.estimated_cost_usd
+        reservation = r.budget.reserve(tp, estimate)
+        if reservation is None:
+            period = r.budget.exhausted(tp) or "daily"
+            if tp.policy.cost.on_budget_exhausted == "reject":
+                r.health.release(step.spec.name)
+                raise errors.BudgetExceeded(
+                    f"team {tp.team} {period} budget is spent (policy: reject)",
+                    team=tp.team,
+                    period=period,
+                )
+            r.observer.budget_degraded(ctx, period)
+            refusal: errors.RouterError = errors.BudgetExceeded(
+                f"team {tp.team} budget cannot cover this call (estimated ${estimate:.6f})",
+                team=tp.team,
+                period=period,
+            )
+            self._refused(step, refusal, None)
+            return None
+        try:
+            outgoing, redaction = outgoing_request(ctx, step, self.request, r.observer)
+        except errors.PrivacyGuardTripped as exc:
+            self._refused(step, exc, reservation)
+            return None
+        self._reservation = reservation
+        r.health.started(step.spec.name)
+        token = r.observer.attempt_started(ctx, step.spec, step.retry)
+        return Prepared(outgoing, redaction, token, r.observer.headers(token), time.perf_counter())
+
+    def _refused(self, step: Step, exc: BaseException, reservation: Any) -> None:
+        if reservation is not None:
+            self.router.budget.settle(reservation, 0.0)
+        self.router.health.release(step.spec.name)
+        self.plan.failed(step, exc, 0.0)
+
+    def failed(self, step: Step, prepared: Prepared, exc: BaseException) -> str:
+        """Record a failed attempt (``exc`` of any type); returns what the plan does next."""
+        r, ctx = self.router, self.ctx
+        exc = typed(exc, step.spec)
+        duration = time.perf_counter() - prepared.started
+        self._settle(0.0)
+        nxt = self.plan.failed(step, exc, duration)
+        r.health.record_failure(step.spec.name, exc, duration)
+        r.observer.attempt_finished(
+            ctx, step.spec, prepared.token, self.plan.attempts[-1], None, exc
+        )
+        if nxt == "retry" and self.plan.has_retry:
+            r.observer.retry_scheduled(ctx, step.spec, self.plan.retry_delay_s, exc)
+        elif nxt != "stop" and self.plan.next_backend is not None:
+            r.observer.fallback(ctx, step.spec.name, self.plan.next_backend, type(exc).__name__)
+        return nxt
+
+    def abandoned(self, step: Step) -> None:
+        """The caller went away mid-attempt (a cancelled task, a closed stream): give back
+        the breaker slot, the in-flight count and the budget reservation."""
+        self.router.health.abandoned(step.spec.name)
+        self._settle(0.0)
+
+    def succeeded(
+        self,
+        step: Step,
+        prepared: Prepared,
+        response: ChatCompletion | None,
+        usage: Usage | None,
+        ttft_s: float | None = None,
+    ) -> None:
+        """Record the attempt that answered, its cost, and the route it ends with."""
+        r, ctx, spec = self.router, self.ctx, step.spec
+        duration = time.perf_counter() - prepared.started
+        self.plan.succeeded(step, duration)
+        route = ctx.route
+        assert route is not None
+        route.backend, route.tier, route.zone = spec.name, spec.tier, spec.zone
+        route.attempts = self.plan.attempts
+        route.cost_usd = _cost(spec, usage)
+        self._settle(route.cost_usd or 0.0)
+        r.health.record_success(
+            spec.name, duration, ttft_s, usage.completion_tokens if usage else 0
+        )
+        if ttft_s is not None:
+            r.observer.first_chunk(ctx, spec, prepared.token, ttft_s)
+        r.observer.attempt_finished(
+            ctx, spec, prepared.token, self.plan.attempts[-1], response, None
+        )
+        r.remember_tier(ctx, spec.tier)
+
+    def completion(self, step: Step, prepared: Prepared, response: ChatCompletion):
+        """:meth:`succeeded` for a whole (non-streamed) answer; returns it with its route."""
+        if prepared.redaction is not None:
+            response = prepared.redaction.completion(response)
+        self.succeeded(step, prepared, response, response.usage)
+        response.route = self.ctx.route
+        return response
+
+    def error(self) -> errors.RouterError:
+        decision = self.ctx.decision
+        return self.plan.error(decision.excluded if decision is not None else ())
+
+    def _settle(self, actual: float) -> None:
+        reservation, self._reservation = self._reservation, None
+        if reservation is not None:
+            self.router.budget.settle(reservation, actual)
+
+
+def _cost(spec: BackendSpec, usage: Usage | None) -> float | None:
+    if usage is None:
+        return None
+    return spec.price.cost(usage.prompt_tokens, usage.completion_tokens)
+
+
+def typed(exc: BaseException, spec: BackendSpec) -> BaseException:
+    """Backends translate their errors; anything that slipped through becomes a
+    :class:`~router.errors.ServerError` (a :class:`~router.errors.BackendTimeout` for a
+    timeout) so the plan can still decide on a type."""
+    if isinstance(exc, errors.RouterError):
+        return exc
+    if isinstance(exc, TimeoutError):  # asyncio.TimeoutError is TimeoutError on 3.11+
+        return errors.BackendTimeout("timed out", backend=spec.name)
+    import asyncio
+
+    if isinstance(exc, asyncio.TimeoutError):
+        return errors.BackendTimeout("timed out", backend=spec.name)
+    wrapped = errors.ServerError(f"unexpected {type(exc).__name__} in backend", backend=spec.name)
+    wrapped.__cause__ = exc
+    return wrapped
