@@ -7,14 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from router.learned import (
-    apgr,
-    cpt,
-    load_default,
-    read_outcomes,
-    sticky_tier_decision,
-    threshold_for_share,
-)
+from router import FakeBackend, Router, load_policy
+from router.learned import apgr, cpt, load_default, read_outcomes, threshold_for_share
 
 OUTCOMES = Path(__file__).resolve().parent.parent / "tests/data/routing-outcomes/sample.jsonl"
 
@@ -34,11 +28,17 @@ for prompt in prompts:
     tier = "strong" if score >= threshold else "weak"
     print(f"{score:.4f} -> {tier:6s} {prompt.splitlines()[0][:60]!r}")
 
-# A conversation keeps its tier unless a turn clearly needs the other one.
-previous = None
-for turn in ["Tell me about tides.", "Why two a day?", prompts[2]]:
-    previous = sticky_tier_decision(previous, scorer.score([turn]), threshold, margin=0.02)
-    print(f"turn {turn[:30]!r}: {'strong' if previous else 'weak'}")
+# A conversation keeps its tier unless a turn clearly needs more: a policy option the
+# router applies to every turn that carries the same conversation_id.
+sticky = load_policy(
+    "sticky.yaml",
+    text="version: 1\nextends: default\nquality: {stickiness: {enabled: true}}\n",
+)
+router = Router([FakeBackend("local", reply="..."), FakeBackend("moe", tier="large")], [sticky])
+for turn in [prompts[2], "Thanks! Could you say that more simply?"]:
+    route = router.chat(turn, team="sticky", conversation_id="c-1").route
+    why = [r for r in route.reasons if "stick" in r] or route.reasons[:1]
+    print(f"turn {turn[:30]!r}: tier {route.tier} ({why[0]})")
 
 # Evaluate and calibrate on a small outcomes file (yours: prompt, weak_correct, strong_correct).
 rows = read_outcomes(OUTCOMES)

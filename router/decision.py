@@ -108,8 +108,13 @@ class Decision:
         return self.ranked + self.excluded
 
 
+_CLEAR = PrivacyVerdict()
+
+
 def privacy_verdict(classification: Classification, team: TeamPolicy) -> PrivacyVerdict:
     """Map every detected data class and caller label to the policy's action."""
+    if not classification.detections and not classification.labels:
+        return _CLEAR
     policy = team.policy
     blocked: list[str] = []
     local: list[str] = []

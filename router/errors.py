@@ -13,6 +13,8 @@
     ├── StreamInterrupted         a stream was cut after its first token (carries the partial text)
     ├── PrivacyGuardTripped       an attempt was refused because protected data would have left
     ├── AllAttemptsFailed         every allowed candidate was tried and failed
+    ├── OutcomesError             a routing-outcomes file is malformed (file:line)
+    ├── ModelFileError            a learned-router model file is missing or malformed
     └── BackendError              raised by a backend, translated at its boundary
         ├── BackendUnavailable    connection refused or reset
         ├── BackendTimeout
@@ -122,6 +124,20 @@ class AllAttemptsFailed(RouterError):
     def __init__(self, message: str, *, attempts: Sequence[Any] = ()) -> None:
         self.attempts = tuple(attempts)
         super().__init__(message)
+
+
+class OutcomesError(RouterError, ValueError):
+    """An outcomes file cannot be read or is malformed; ``str()`` is ``file:line: message``."""
+
+    def __init__(self, message: str, *, file: str = "", line: int | None = None) -> None:
+        self.file = file
+        self.line = line
+        where = f"{file}:{line}" if file and line is not None else file
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class ModelFileError(RouterError, ValueError):
+    """A learned-router model file is missing, unreadable or not a model of this format."""
 
 
 class StreamInterrupted(RouterError):

@@ -50,13 +50,7 @@ class AttemptPlan:
         self._specs = specs
         self._recheck = recheck
         self._policy = policy
-        r = policy.routing
-        self._backoff = Backoff(
-            initial_s=r.backoff_initial_ms / 1000.0,
-            max_s=r.backoff_max_ms / 1000.0,
-            jitter_s=r.backoff_jitter_ms / 1000.0,
-            retry_after_cap_s=r.retry_after_cap_ms / 1000.0,
-        )
+
         self.deadline = now + policy.latency.deadline_ms / 1000.0
         self.attempts: list[Attempt] = []
         self.skipped: list[tuple[Candidate, tuple[str, ...]]] = []
@@ -136,7 +130,7 @@ class AttemptPlan:
             self._min_window = max(self._min_window, step.spec.context_window)
         elif nxt == "retry":
             if step.retry < self._policy.routing.retries:
-                delay = self._backoff.delay(step.retry + 1, exc)
+                delay = _backoff(self._policy).delay(step.retry + 1, exc)
                 self._retry = Step(step.candidate, step.spec, step.retry + 1, delay, 0.0)
             else:
                 nxt = "fallback"
@@ -184,3 +178,14 @@ class AttemptPlan:
         return errors.AllAttemptsFailed(
             f"all {len(tried)} attempt(s) failed ({summary})", attempts=tried
         )
+
+
+def _backoff(policy: Policy) -> Backoff:
+    """The policy's backoff, built only when a retry needs it (not on every request)."""
+    r = policy.routing
+    return Backoff(
+        initial_s=r.backoff_initial_ms / 1000.0,
+        max_s=r.backoff_max_ms / 1000.0,
+        jitter_s=r.backoff_jitter_ms / 1000.0,
+        retry_after_cap_s=r.retry_after_cap_ms / 1000.0,
+    )

@@ -17,7 +17,6 @@ from router.learned import (
     LearnedScorer,
     ModelFileError,
     load_default,
-    sticky_tier_decision,
 )
 from router.learned.features import extract
 
@@ -108,22 +107,18 @@ def test_bad_model_files(tmp_path: Path) -> None:
         LearnedScorer.load(bad)
 
 
-@pytest.mark.parametrize(
-    ("previous", "score", "expected"),
-    [
-        (None, 0.61, True),  # first turn: plain threshold
-        (None, 0.59, False),
-        (False, 0.62, False),  # weak stays weak inside the band
-        (False, 0.65, True),  # ... and moves up when clearly above
-        (True, 0.56, True),  # strong stays strong inside the band
-        (True, 0.54, False),  # ... and moves down when clearly below
-    ],
-)
-def test_sticky_tier_decision(previous: bool | None, score: float, expected: bool) -> None:
-    assert sticky_tier_decision(previous, score, threshold=0.6, margin=0.05) is expected
-
-
-def test_sticky_without_margin_is_plain_threshold() -> None:
-    assert sticky_tier_decision(True, 0.5, threshold=0.6, margin=0.0) is False
-    with pytest.raises(ValueError):
-        sticky_tier_decision(True, 0.5, threshold=0.6, margin=-0.1)
+def test_dense_features_read_arithmetic_cues() -> None:
+    names = learned.features.DENSE_NAMES
+    f = dict(
+        zip(
+            names,
+            extract(["Tom buys 3 kg at $1.50 each. He sells half, and 2/3 of the rest."]).dense,
+            strict=True,
+        )
+    )
+    assert f["step_words"] == 3.0  # each, half, rest
+    assert f["fraction"] == 1.0 and f["decimal"] == 1.0
+    assert f["log_sentences"] == pytest.approx(math.log1p(4))  # 1 + three "."
+    assert f["log_clauses"] == pytest.approx(math.log1p(4 + 1 + 1))  # + one "," + one " and "
+    plain = dict(zip(names, extract(["Which of these is a noble gas?"]).dense, strict=True))
+    assert plain["decimal"] == 0.0 and plain["fraction"] == 0.0 and plain["step_words"] == 0.0

@@ -368,8 +368,9 @@ def test_cold_start_prior_from_model_metadata() -> None:
     from router.resilience.latency import prior_from_metadata
 
     dense = prior_from_metadata({"file_size_bytes": 100_000_000})
-    moe = prior_from_metadata({"file_size_bytes": 100_000_000, "expert_count": 8,
-                               "expert_used_count": 2})
+    moe = prior_from_metadata(
+        {"file_size_bytes": 100_000_000, "expert_count": 8, "expert_used_count": 2}
+    )
     assert dense is not None and moe is not None and 0 < moe < dense
     assert prior_from_metadata({}) is None
 
@@ -378,7 +379,8 @@ def test_cold_start_prior_from_model_metadata() -> None:
             return {"file_size_bytes": 400_000_000}
 
     tp = policy("latency: {target_ms: 1000}")
-    r = router_with([WithMetadata("big-local", tier="large"), FakeBackend("small")], tp,
-                    complexity=0.9)
+    r = router_with(
+        [WithMetadata("big-local", tier="large"), FakeBackend("small")], tp, complexity=0.9
+    )
     big = next(c for c in r.explain("Hi", team="team").decision.excluded)
     assert big.backend == "big-local" and "predicted latency" in big.reasons[0]

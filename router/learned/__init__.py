@@ -12,7 +12,7 @@ RouteLLM's MMLU and GSM8K outcomes for Mixtral-8x7B vs GPT-4 (see ``docs/learned
 
 Modules: :mod:`.features` (what the model reads), :mod:`.model` (scoring), :mod:`.train`
 and :mod:`.logistic` (fitting, numpy), :mod:`.metrics` (APGR, CPT), :mod:`.calibrate`
-(thresholds for a share), :mod:`.stickiness` (keeping conversations on a tier),
+(thresholds for a share),
 :mod:`.outcomes` (reading outcomes files), :mod:`.cv` (cross-validation), :mod:`.plot`.
 """
 
@@ -20,7 +20,6 @@ from router.learned.calibrate import achieved_share, threshold_for_share
 from router.learned.metrics import RoutingCurve, apgr, cpt, routing_curve
 from router.learned.model import LearnedScorer, ModelFileError, load_default
 from router.learned.outcomes import Outcome, OutcomesError, read_outcomes
-from router.learned.stickiness import sticky_tier_decision
 
 __all__ = [
     "LearnedScorer",
@@ -34,6 +33,5 @@ __all__ = [
     "load_default",
     "read_outcomes",
     "routing_curve",
-    "sticky_tier_decision",
     "threshold_for_share",
 ]

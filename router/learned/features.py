@@ -26,7 +26,6 @@ and costs nothing at run time (``len`` of the set).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -37,8 +36,6 @@ _TABLE = bytes(
     c + 32 if 65 <= c <= 90 else c if (48 <= c <= 57 or 97 <= c <= 122 or c >= 128) else 32
     for c in range(256)
 )
-
-_DIGITS = b"0123456789"
 
 HEAD_CHARS = 900
 """How many characters from the start of the text are read."""
@@ -56,12 +53,8 @@ DENSE_NAMES = (
     "log_sentences",
     "log_clauses",
     "step_words",
-    "percent",
     "fraction",
-    "money",
-    "time_units",
     "decimal",
-    "caps_negation",
 )
 """Names of the dense features, in the order :func:`extract` returns them."""
 
@@ -69,11 +62,10 @@ _STEP_WORDS = frozenset(
     b"each per times percent half twice remaining total every rest more less than left "
     b"average ratio thrice double triple quarter third".split()
 )
+"""Words of multi-step arithmetic ("each", "per", "twice", "remaining"...): how many occur."""
 _FRACTION_WORDS = frozenset(b"half third thirds quarter quarters fourth fifth".split())
-_TIME_WORDS = frozenset(
-    b"hour hours minute minutes day days week weeks month months year years".split()
-)
-_DECIMAL = re.compile(rb"\d\.\d").search
+# bytes.translate table: every digit -> "0", so one count gives the digits and "0.0" a decimal.
+_ZERO_DIGITS = bytes(48 if 48 <= c <= 57 else c for c in range(256))
 
 
 class Features(NamedTuple):
@@ -114,23 +106,21 @@ def extract(turns: Sequence[str]) -> Features:
     window = _window(text)
     raw = window.encode("utf-8", "ignore")
     tokens = raw.translate(_TABLE).split()
-    digits = len(raw) - len(raw.translate(None, _DIGITS))
+    zeroed = raw.translate(_ZERO_DIGITS)
+    digits = zeroed.count(48)
     words = set(tokens)
-    sentences = 1 + raw.count(b". ") + raw.count(b"? ") + raw.count(b"! ") + raw.count(b".\n")
+    questions = window.count("?")
+    sentences = 1 + raw.count(b".") + questions
     dense = (
         math.log1p(len(text)),
         math.log1p(len(tokens)),
         digits / (len(raw) + 1.0),
-        float(min(window.count("?"), 5)),
+        float(min(questions, 5)),
         math.log1p(max(len(turns) - 1, 0)),
         math.log1p(sentences),
         math.log1p(sentences + raw.count(b",") + raw.count(b" and ")),
         float(len(words & _STEP_WORDS)),
-        float(b"%" in raw or b"percent" in words),
         float(b"/" in raw or not _FRACTION_WORDS.isdisjoint(words)),
-        float(b"$" in raw),
-        float(not _TIME_WORDS.isdisjoint(words)),
-        float(_DECIMAL(raw) is not None),
-        float(b"NOT " in raw or b"EXCEPT" in raw or b"LEAST" in raw),
+        float(b"0.0" in zeroed),
     )
     return Features("mc" if is_multiple_choice(text) else "free", words, dense)

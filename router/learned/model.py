@@ -26,10 +26,11 @@ import math
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from itertools import repeat
+from operator import mul
 from pathlib import Path
 from typing import Any
 
-from router.errors import RouterError
+from router.errors import ModelFileError
 from router.learned.features import Features, extract
 
 __all__ = ["DEFAULT_MODEL", "LearnedScorer", "ModelFileError", "load_default"]
@@ -38,10 +39,6 @@ DEFAULT_MODEL = "default_model.json.gz"
 """File name of the shipped model, inside the ``router.learned`` package."""
 
 _FORMAT = "hybrid-router.learned-scorer/1"
-
-
-class ModelFileError(RouterError, ValueError):
-    """A learned-router model file is missing, unreadable or not a model of this format."""
 
 
 def _sigmoid(z: float) -> float:
@@ -57,14 +54,13 @@ class _Segment:
     Word weights are packed as ``complex(strong, weak)`` so one ``sum`` adds up both heads.
     """
 
-    __slots__ = ("bias_strong", "bias_weak", "dense", "get", "has_words")
+    __slots__ = ("bias_strong", "bias_weak", "dense_strong", "dense_weak", "get", "has_words")
 
     def __init__(self, strong: Mapping[str, Any], weak: Mapping[str, Any]) -> None:
         self.bias_strong = float(strong["bias"])
         self.bias_weak = float(weak["bias"])
-        self.dense = tuple(
-            zip(map(float, strong["dense"]), map(float, weak["dense"]), strict=False)
-        )
+        self.dense_strong = tuple(map(float, strong["dense"]))
+        self.dense_weak = tuple(map(float, weak["dense"]))
         s_words, w_words = strong["words"], weak["words"]
         words = {
             k.encode("utf-8", "surrogateescape"): complex(
@@ -130,9 +126,8 @@ class LearnedScorer:
             both = sum(map(seg.get, words, _ZEROS), 0j) / math.sqrt(len(words))
             z_strong += both.real
             z_weak += both.imag
-        for x, (a, b) in zip(f.dense, seg.dense, strict=False):
-            z_strong += a * x
-            z_weak += b * x
+        z_strong += sum(map(mul, f.dense, seg.dense_strong))
+        z_weak += sum(map(mul, f.dense, seg.dense_weak))
         return 0.5 * (1.0 + _sigmoid(z_strong) - _sigmoid(z_weak))
 
     def threshold_for_share(self, share: float) -> float:

@@ -20,19 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from router.errors import RouterError
+from router.errors import OutcomesError
 
 __all__ = ["Outcome", "OutcomesError", "parse_outcomes", "read_outcomes"]
-
-
-class OutcomesError(RouterError, ValueError):
-    """An outcomes file cannot be read or is malformed; ``str()`` is ``file:line: message``."""
-
-    def __init__(self, message: str, *, file: str = "", line: int | None = None) -> None:
-        self.file = file
-        self.line = line
-        where = f"{file}:{line}" if file and line is not None else file
-        super().__init__(f"{where}: {message}" if where else message)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,7 @@ class TrainConfig:
     """A word gets a per-segment weight only if that many prompts of the segment have it."""
     dense_scale: float = 1.0
     """Dense features are scaled by this after standardising: above 1 they are penalised less."""
-    subject_smoothing: float = 0.0
+    subject_smoothing: float = 0.5
     """Train each head on ``(1 - s) * outcome + s * rate of the prompt's subject`` (soft
     labels; rows without a subject keep their outcome). The subject is read at training time
     only, to denoise the targets: at run time the model still sees the prompt alone."""
@@ -135,7 +135,8 @@ class _Design:
         # vector has norm 1, which keeps the meaning of ``c`` independent of the vocabulary.
         idf_of = dict(zip(vocab, idf, strict=True))
         norms = sorted(
-            math.sqrt(sum(idf_of.get(w, 0.0) ** 2 for w in f.words) / max(len(f.words), 1))
+            # fsum: exact, so the result does not depend on the set's (hash-seeded) order
+            math.sqrt(math.fsum(idf_of.get(w, 0.0) ** 2 for w in f.words) / max(len(f.words), 1))
             for f in feats
         )
         self.word_scale = norms[len(norms) // 2] or 1.0
@@ -192,36 +193,52 @@ def _round(x: float) -> float:
     return float(f"{float(x):.5g}")
 
 
-def _targets(rows: Sequence[Outcome], head: str, config: TrainConfig) -> Any:
-    """Each row's target for ``head``: its outcome, softened toward its subject's rate."""
+def _targets(rows: Sequence[Outcome], feats: Sequence[Any], head: str, config: TrainConfig) -> Any:
+    """Each row's target for ``head``: its outcome, softened toward its subject's rate.
+
+    Only a segment whose prompts span several subjects is softened: a subject that is the
+    whole segment (GSM8K) says nothing about one prompt against another.
+    """
     np = require_numpy()
     y = np.array([getattr(r, f"{head}_correct") for r in rows], dtype=float)
     s = config.subject_smoothing
     if s <= 0:
         return y
+    subjects: dict[str, set[str]] = {}
+    for r, f in zip(rows, feats, strict=True):
+        subjects.setdefault(f.segment, set()).add(r.subject)
+    varied = {seg for seg, subs in subjects.items() if len(subs) > 1}
+    use = [bool(r.subject) and f.segment in varied for r, f in zip(rows, feats, strict=True)]
     overall = float(y.mean())
     totals: dict[str, list[float]] = {}
-    for r, v in zip(rows, y, strict=True):
-        if r.subject:
+    for r, v, u in zip(rows, y, use, strict=True):
+        if u:
             t = totals.setdefault(r.subject, [0.0, 0.0])
             t[0] += v
             t[1] += 1.0
     m = config.subject_prior
     rate = {k: (a + m * overall) / (b + m) for k, (a, b) in totals.items()}
-    soft = [(1 - s) * v + s * rate[r.subject] if r.subject else v for r, v in zip(rows, y, strict=True)]
+    soft = [
+        (1 - s) * v + s * rate[r.subject] if u else v for r, v, u in zip(rows, y, use, strict=True)
+    ]
     return np.array(soft, dtype=float)
 
 
-def _fit_heads(X: SparseRows, rows: Sequence[Outcome], config: TrainConfig) -> dict:
+def _fit_heads(
+    X: SparseRows, rows: Sequence[Outcome], feats: Sequence[Any], config: TrainConfig
+) -> dict:
     l2 = 1.0 / (config.c * X.n_rows)
-    return {head: fit_logistic(X, _targets(rows, head, config), l2) for head in ("strong", "weak")}
+    return {
+        head: fit_logistic(X, _targets(rows, feats, head, config), l2)
+        for head in ("strong", "weak")
+    }
 
 
 def _build(rows: Sequence[Outcome], feats: Sequence[Any], config: TrainConfig) -> dict:
     vocab, idf, per_segment = _vocabulary(feats, config)
     design = _Design(vocab, idf, per_segment, feats, config.dense_scale)
     X = design.rows(feats)
-    heads = _fit_heads(X, rows, config)
+    heads = _fit_heads(X, rows, feats, config)
     tables = {head: design.export(w) for head, w in heads.items()}
     segments = {seg: {head: tables[head][seg] for head in heads} for seg in SEGMENTS}
     return {"segments": segments}
@@ -236,6 +253,12 @@ def _quantiles(scores: list[float]) -> list[float]:
         hi = min(lo + 1, len(s) - 1)
         out.append(_round(s[lo] + (pos - lo) * (s[hi] - s[lo])))
     return out
+
+
+def _stable_score(scorer: Any, f: Any) -> float:
+    """Score with the words in a fixed order, so the sum (and the file) does not depend on
+    Python's per-process hash seed, which orders sets."""
+    return scorer.score_features(f._replace(words=sorted(f.words)))
 
 
 def train_model(
@@ -270,11 +293,11 @@ def train_model(
             part = _build([rows[i] for i in train], [feats[i] for i in train], config)
             scorer = LearnedScorer({"format": FORMAT, **part, "quantiles": [0.0, 1.0]})
             for i in test:
-                oof[i] = scorer.score_features(feats[i])
+                oof[i] = _stable_score(scorer, feats[i])
         scores = oof
     else:
         scorer = LearnedScorer({**model, "quantiles": [0.0, 1.0]})
-        scores = [scorer.score_features(f) for f in feats]
+        scores = [_stable_score(scorer, f) for f in feats]
     model["quantiles"] = _quantiles(scores)
     model["training"] = {
         "sources": list(sources),
