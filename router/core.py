@@ -122,11 +122,13 @@ class Router:
         )
         self.health = health if health is not None else HealthBook(self._specs)
         self.health.observer = self.observer
+        self.health.watch_queues(self._backends)
         for b in backends:
             if b.spec.expected_latency_ms is None:
                 self.health.set_prior(b.spec.name, prior_from_metadata(b.metadata()))
         self.budget = Budgets(budget_store)
         self._sticky: OrderedDict[str, str] = OrderedDict()
+        self._described: dict[str, dict[str, Any]] = {}
 
     # --- construction -----------------------------------------------------------------
 
@@ -399,7 +401,7 @@ class Router:
             ctx.classification = c
             decision = self._decide(c, tp, conversation_id)
             ctx.decision = decision
-            ctx.route = RouteRecord.from_decision(decision, c, tp.describe())
+            ctx.route = RouteRecord.from_decision(decision, c, self._describe(tp))
             self.observer.decided(ctx, time.perf_counter() - started)
             if not decision.ranked:
                 self._raise_no_route(ctx, decision, tp)
@@ -441,6 +443,13 @@ class Router:
             return why
 
         return recheck
+
+    def _describe(self, tp: TeamPolicy) -> dict[str, Any]:
+        """The policy's name, version and hash (cached: a TeamPolicy never changes)."""
+        described = self._described.get(tp.team)
+        if described is None or described["sha256"] != tp.sha256:
+            described = self._described[tp.team] = tp.describe()
+        return described
 
     def remember_tier(self, ctx: RequestContext, tier: str) -> None:
         """Note the tier that served a conversation, for stickiness."""

@@ -92,7 +92,7 @@ class RouteRecord:
     def to_dict(self) -> dict[str, Any]:
         return {
             "team": self.team,
-            "policy": self.policy,
+            "policy": dict(self.policy),
             "backend": self.backend,
             "tier": self.tier,
             "zone": self.zone,

@@ -169,7 +169,7 @@ def test_user_errors_exit_2_without_traceback(args: list[str]) -> None:
 def test_bench_json_keys() -> None:
     from router.bench.overhead import run
 
-    out = run(n=50, concurrency=20, async_requests=100)
+    out = run(n=50, concurrency=20, async_requests=100, rounds=2)
     assert set(out) >= {
         "classify_us_p50",
         "decide_us_p50",

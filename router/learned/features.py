@@ -37,9 +37,9 @@ _TABLE = bytes(
     for c in range(256)
 )
 
-HEAD_CHARS = 900
+HEAD_CHARS = 600
 """How many characters from the start of the text are read."""
-TAIL_CHARS = 300
+TAIL_CHARS = 200
 """How many characters from the end of the text are read (options and the question)."""
 SHORT_TURN = 160
 """A last turn shorter than this is read together with the previous user turn (a follow-up)."""

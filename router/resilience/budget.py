@@ -76,6 +76,9 @@ class Reservation:
     amount: float
 
 
+_NOTHING_RESERVED = Reservation((), 0.0)
+
+
 class Budgets:
     """The team budgets of a router: period keys, reservations and settlement.
 
@@ -113,7 +116,7 @@ class Budgets:
         """Reserve ``amount`` under every period, or return ``None`` if it does not fit."""
         limits = self._limits(team)
         if not limits or amount <= 0:
-            return Reservation((), 0.0)
+            return _NOTHING_RESERVED
         if not self.store.try_reserve([(k, lim) for k, lim, _ in limits], amount):
             return None
         return Reservation(tuple(k for k, _, _ in limits), amount)

@@ -33,6 +33,7 @@ class HealthBook:
         self.breakers: dict[str, CircuitBreaker] = {}
         self.latency: dict[str, LatencyTracker] = {}
         self._assumed_output = 256
+        self._queued: set[str] = {s.name for s in specs}  # until watch_queues says otherwise
         for spec in specs:
             self.breakers[spec.name] = CircuitBreaker(
                 failure_threshold,
@@ -66,7 +67,7 @@ class HealthBook:
     ) -> BackendState | None:
         """One backend's state, or ``None`` when it is healthy with nothing to predict."""
         reason = self.breakers[name].blocked_reason()
-        depth = backend.queue_depth() if backend is not None else 0
+        depth = backend.queue_depth() if name in self._queued and backend is not None else 0
         predicted = self.latency[name].predict_ms(output_tokens or self._assumed_output, depth)
         if reason is None and predicted is None and depth == 0:
             return None
@@ -76,6 +77,14 @@ class HealthBook:
             predicted_latency_ms=predicted,
             queue_depth=depth,
         )
+
+    def watch_queues(self, backends: Mapping[str, Any]) -> None:
+        """Note which backends keep a local queue (in-process models) worth reading."""
+        from router.backends.base import Backend
+
+        self._queued = {
+            name for name, b in backends.items() if type(b).queue_depth is not Backend.queue_depth
+        }
 
     def admit(self, name: str) -> bool:
         """Claim a breaker slot before an attempt (the single probe when half-open)."""
