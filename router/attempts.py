@@ -69,6 +69,18 @@ class Call:
         refuses, nothing is sent: the refusal is recorded and ``None`` returned (a budget
         refusal under policy ``reject`` raises :class:`~router.errors.BudgetExceeded`).
         """
+        t0 = time.perf_counter()
+        try:
+            return self._prepare(step)
+        finally:
+            self._overhead(t0)
+
+    def _overhead(self, t0: float) -> None:
+        route = self.ctx.route
+        if route is not None:
+            route.overhead_ms += (time.perf_counter() - t0) * 1000.0
+
+    def _prepare(self, step: Step) -> Prepared | None:
         r, ctx = self.router, self.ctx
         tp = ctx.team
         estimate = step.candidate.estimated_cost_usd
@@ -110,7 +122,8 @@ class Call:
         """Record a failed attempt (``exc`` of any type); returns what the plan does next."""
         r, ctx = self.router, self.ctx
         exc = typed(exc, step.spec)
-        duration = time.perf_counter() - prepared.started
+        t0 = time.perf_counter()
+        duration = t0 - prepared.started
         self._settle(0.0)
         nxt = self.plan.failed(step, exc, duration)
         r.health.record_failure(step.spec.name, exc, duration)
@@ -121,6 +134,7 @@ class Call:
             r.observer.retry_scheduled(ctx, step.spec, self.plan.retry_delay_s, exc)
         elif nxt != "stop" and self.plan.next_backend is not None:
             r.observer.fallback(ctx, step.spec.name, self.plan.next_backend, type(exc).__name__)
+        self._overhead(t0)
         return nxt
 
     def abandoned(self, step: Step) -> None:
@@ -139,7 +153,8 @@ class Call:
     ) -> None:
         """Record the attempt that answered, its cost, and the route it ends with."""
         r, ctx, spec = self.router, self.ctx, step.spec
-        duration = time.perf_counter() - prepared.started
+        t0 = time.perf_counter()
+        duration = t0 - prepared.started
         self.plan.succeeded(step, duration)
         route = ctx.route
         assert route is not None
@@ -156,6 +171,7 @@ class Call:
             ctx, spec, prepared.token, self.plan.attempts[-1], response, None
         )
         r.remember_tier(ctx, spec.tier)
+        self._overhead(t0)
 
     def completion(self, step: Step, prepared: Prepared, response: ChatCompletion):
         """:meth:`succeeded` for a whole (non-streamed) answer; returns it with its route."""

@@ -411,6 +411,7 @@ class Router:
         plan = AttemptPlan(
             decision, tp.policy, self._spec_by_name, self._rechecker(ctx), time.monotonic()
         )
+        ctx.route.overhead_ms = (time.perf_counter() - started) * 1000.0
         return Call(self, ctx, request, plan)
 
     def _raise_no_route(self, ctx: RequestContext, decision: Decision, tp: TeamPolicy):

@@ -60,6 +60,9 @@ class RouteRecord:
     attempts: list[Attempt] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
     redacted: dict[str, int] = field(default_factory=dict)
+    overhead_ms: float = 0.0
+    """The router's own time: classifying, deciding, and preparing and recording each
+    attempt. Excludes model time, backoff waits and time spent waiting for the event loop."""
 
     @classmethod
     def from_decision(
@@ -105,4 +108,5 @@ class RouteRecord:
             "attempts": [a.to_dict() for a in self.attempts],
             "events": list(self.events),
             "redacted": dict(self.redacted),
+            "overhead_ms": round(self.overhead_ms, 4),
         }

@@ -9,7 +9,10 @@ Printed counts::
     untyped_exceptions      errors that are not RouterError (must be 0)
     without_outcome         requests that neither answered nor raised in time (must be 0)
     forbidden_bodies        bodies the remote server received carrying protected data (0)
-    overhead_ms_p50/p99     routing time excluding model time and backoff waits
+    overhead_ms_p50/p99     the router's own time per answered request (route.overhead_ms:
+                            classifying, deciding, preparing and recording attempts)
+    wall_minus_model_ms_*   wall time minus model time and backoff waits: also counts the
+                            wait for the event loop, which 500 requests at once share
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ POLICY = """
 version: 1
 extends: default
 privacy: {email: local_only, phone: local_only, iban: redact, person: redact}
-latency: {deadline_ms: 8000, attempt_timeout_ms: 1500}
+latency: {deadline_ms: 30000, attempt_timeout_ms: 10000}
 routing: {retries: 1, backoff_initial_ms: 10, backoff_max_ms: 50, backoff_jitter_ms: 10,
           retry_after_cap_ms: 100}
 """
@@ -93,9 +96,10 @@ async def _one(router: Router, text: str, stream: bool, stats: dict[str, Any]) -
     total_ms = (time.perf_counter() - t0) * 1000.0
     stats["ok"] += 1
     if route is not None:
+        stats["overhead"].append(route.overhead_ms)
         model = sum(a.duration_ms for a in route.attempts)
         waited = sum(a.waited_ms for a in route.attempts)
-        stats["overhead"].append(max(total_ms - model - waited, 0.0))
+        stats["wall_overhead"].append(max(total_ms - model - waited, 0.0))
 
 
 async def _main(n: int, concurrency: int, fault_rate: float, seed: int) -> dict[str, Any]:
@@ -113,7 +117,13 @@ async def _main(n: int, concurrency: int, fault_rate: float, seed: int) -> dict[
         ]
         policy = load_policy("stress.yaml", team="stress", text=POLICY)
         router = Router(backends, [policy], telemetry=False)
-        stats: dict[str, Any] = {"ok": 0, "typed_errors": {}, "untyped": [], "overhead": []}
+        stats: dict[str, Any] = {
+            "ok": 0,
+            "typed_errors": {},
+            "untyped": [],
+            "overhead": [],
+            "wall_overhead": [],
+        }
         sem = asyncio.Semaphore(concurrency)
         outcomes = 0
 
@@ -121,7 +131,7 @@ async def _main(n: int, concurrency: int, fault_rate: float, seed: int) -> dict[
             nonlocal outcomes
             async with sem:
                 try:
-                    await asyncio.wait_for(_one(router, text, stream, stats), timeout=30)
+                    await asyncio.wait_for(_one(router, text, stream, stats), timeout=45)
                     outcomes += 1
                 except asyncio.TimeoutError:
                     pass
@@ -133,6 +143,7 @@ async def _main(n: int, concurrency: int, fault_rate: float, seed: int) -> dict[
         remote_bodies = remote_srv.bodies
         forbidden = [b for b in remote_bodies if any(p in str(b) for p in _PROTECTED)]
         overhead = sorted(stats["overhead"]) or [0.0]
+        wall = sorted(stats["wall_overhead"]) or [0.0]
         return {
             "requests": n,
             "concurrency": concurrency,
@@ -149,6 +160,8 @@ async def _main(n: int, concurrency: int, fault_rate: float, seed: int) -> dict[
             "overhead_ms_p99": round(
                 overhead[min(len(overhead) - 1, int(0.99 * len(overhead)))], 3
             ),
+            "wall_minus_model_ms_p50": round(statistics.median(wall), 3),
+            "wall_minus_model_ms_p99": round(wall[min(len(wall) - 1, int(0.99 * len(wall)))], 3),
             "elapsed_s": round(elapsed, 2),
         }
 
