@@ -16,7 +16,7 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,8 @@ class Explanation:
     decision: Decision
     classification: Classification
     policy: dict[str, Any]
+    backends: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Facts about each candidate's model (GGUF architecture, experts, context ...)."""
 
     @property
     def backend(self) -> str | None:
@@ -67,6 +69,7 @@ class Explanation:
             "classification": self.classification.to_dict(),
             "policy": self.policy,
             "estimated_cost_usd": round(chosen.estimated_cost_usd, 8) if chosen else None,
+            "backends": self.backends,
         }
 
 
@@ -236,7 +239,8 @@ class Router:
         tp = self.policies[team or self.default_team]
         c = self.classifier.classify(request, check_labels(labels))
         decision = self._decide(c, tp, conversation_id)
-        return Explanation(decision, c, tp.describe())
+        facts = {name: b.metadata() for name, b in self._backends.items()}
+        return Explanation(decision, c, tp.describe(), facts)
 
     def chat(
         self,

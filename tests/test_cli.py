@@ -183,3 +183,13 @@ def test_bench_json_keys() -> None:
 def test_cli_reference_is_up_to_date() -> None:
     r = cli("reference", "--out", "docs/cli.md", "--check")
     assert r.returncode == 0, "docs/cli.md is stale: run hybrid-router reference --out docs/cli.md"
+
+
+def test_explain_without_config_uses_the_embedded_default_and_shows_model_facts() -> None:
+    r = cli("explain", "--json", "Hello there")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["backend"] == "smollm2" and out["zone"] == "local"
+    facts = out["backends"]["smollm2"]
+    assert facts["architecture"] == "llama" and facts["parameter_count"] > 100_000_000
+    assert facts["loaded"] is False  # explain reads the GGUF header, never the weights

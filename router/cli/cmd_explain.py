@@ -66,7 +66,24 @@ def run(args: argparse.Namespace) -> int:
     for cand in out["candidates"]:
         mark = f"#{cand['rank'] + 1}" if cand["eligible"] else "excluded"
         print(f"  {cand['backend']:<20} {cand['tier']:<12} {mark:<9} {'; '.join(cand['reasons'])}")
+    for name, facts in out["backends"].items():
+        shown = {k: v for k, v in facts.items() if k in _FACTS and v is not None}
+        if shown:
+            print(f"  {name}: " + ", ".join(f"{k} {v}" for k, v in shown.items()))
     return 0
+
+
+# The model facts worth a line in the human-readable explanation (JSON has them all).
+_FACTS = (
+    "architecture",
+    "parameter_count",
+    "expert_count",
+    "expert_used_count",
+    "context_length",
+    "quantization",
+    "base_url",
+    "server",
+)
 
 
 def _batch(router: Router, team: str | None, labels: dict[str, str]) -> int:
