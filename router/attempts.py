@@ -56,7 +56,7 @@ class Call:
     def __exit__(self, kind: Any, exc: BaseException | None, tb: Any) -> None:
         if isinstance(exc, GeneratorExit):
             exc = None  # the caller stopped reading a stream: not a failure
-        self.router.observer.request_finished(self.ctx, exc)
+        self.ctx.observer.request_finished(self.ctx, exc)
 
     def next(self) -> Step | None:
         return self.plan.next_step(time.monotonic())
@@ -94,7 +94,7 @@ class Call:
                     team=tp.team,
                     period=period,
                 )
-            r.observer.budget_degraded(ctx, period)
+            ctx.observer.budget_degraded(ctx, period)
             refusal: errors.RouterError = errors.BudgetExceeded(
                 f"team {tp.team} budget cannot cover this call (estimated ${estimate:.6f})",
                 team=tp.team,
@@ -103,14 +103,16 @@ class Call:
             self._refused(step, refusal, None)
             return None
         try:
-            outgoing, redaction = outgoing_request(ctx, step, self.request, r.observer)
+            outgoing, redaction = outgoing_request(ctx, step, self.request, ctx.observer)
         except errors.PrivacyGuardTripped as exc:
             self._refused(step, exc, reservation)
             return None
         self._reservation = reservation
         r.health.started(step.spec.name)
-        token = r.observer.attempt_started(ctx, step.spec, step.retry)
-        return Prepared(outgoing, redaction, token, r.observer.headers(token), time.perf_counter())
+        token = ctx.observer.attempt_started(ctx, step.spec, step.retry)
+        return Prepared(
+            outgoing, redaction, token, ctx.observer.headers(token), time.perf_counter()
+        )
 
     def _refused(self, step: Step, exc: BaseException, reservation: Any) -> None:
         if reservation is not None:
@@ -127,13 +129,13 @@ class Call:
         self._settle(0.0)
         nxt = self.plan.failed(step, exc, duration)
         r.health.record_failure(step.spec.name, exc, duration)
-        r.observer.attempt_finished(
+        ctx.observer.attempt_finished(
             ctx, step.spec, prepared.token, self.plan.attempts[-1], None, exc
         )
         if nxt == "retry" and self.plan.has_retry:
-            r.observer.retry_scheduled(ctx, step.spec, self.plan.retry_delay_s, exc)
+            ctx.observer.retry_scheduled(ctx, step.spec, self.plan.retry_delay_s, exc)
         elif nxt != "stop" and self.plan.next_backend is not None:
-            r.observer.fallback(ctx, step.spec.name, self.plan.next_backend, type(exc).__name__)
+            ctx.observer.fallback(ctx, step.spec.name, self.plan.next_backend, type(exc).__name__)
         self._overhead(t0)
         return nxt
 
@@ -166,8 +168,8 @@ class Call:
             spec.name, duration, ttft_s, usage.completion_tokens if usage else 0
         )
         if ttft_s is not None:
-            r.observer.first_chunk(ctx, spec, prepared.token, ttft_s)
-        r.observer.attempt_finished(
+            ctx.observer.first_chunk(ctx, spec, prepared.token, ttft_s)
+        ctx.observer.attempt_finished(
             ctx, spec, prepared.token, self.plan.attempts[-1], response, None
         )
         r.remember_tier(ctx, spec.tier)

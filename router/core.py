@@ -30,7 +30,7 @@ from router.completion import ChatCompletion
 from router.config import BackendSpec, RouterConfig, load_config, policies_dir
 from router.decision import BackendState, Decision, decide, estimate_cost, exclusions
 from router.messages import MessagesInput, parse_request
-from router.observe import Observer, RequestContext, safe
+from router.observe import SILENT, Observer, RequestContext, safe
 from router.plan import AttemptPlan
 from router.policy.load import PolicySet, TeamPolicy
 from router.resilience.budget import Budgets, BudgetStore
@@ -399,18 +399,19 @@ class Router:
             team=tp, stream=stream, started=started, request=request, params=params
         )
         ctx.extra["conversation_id"] = conversation_id
-        self.observer.request_started(ctx)
+        wanted = self.observer.request_started(ctx) is not False
+        ctx.observer = self.observer if wanted else SILENT
         try:
             c = self.classifier.classify(request, check_labels(labels))
             ctx.classification = c
             decision = self._decide(c, tp, conversation_id)
             ctx.decision = decision
             ctx.route = RouteRecord.from_decision(decision, c, self._describe(tp))
-            self.observer.decided(ctx, time.perf_counter() - started)
+            ctx.observer.decided(ctx, time.perf_counter() - started)
             if not decision.ranked:
                 self._raise_no_route(ctx, decision, tp)
         except BaseException as exc:
-            self.observer.request_finished(ctx, exc)
+            ctx.observer.request_finished(ctx, exc)
             raise
         plan = AttemptPlan(
             decision, tp.policy, self._spec_by_name, self._rechecker(ctx), time.monotonic()

@@ -31,6 +31,7 @@ class RequestContext:
     stream: bool
     started: float
     request: ChatRequest | None = None
+    observer: Any = None  # the hooks this request calls (see Observer.request_started)
     classification: Classification | None = None
     decision: Decision | None = None
     route: RouteRecord | None = None
@@ -41,7 +42,10 @@ class RequestContext:
 class Observer:
     """Base observer: every hook is a no-op. Override what you need."""
 
-    def request_started(self, ctx: RequestContext) -> None: ...
+    def request_started(self, ctx: RequestContext) -> bool:
+        """A request begins. Return ``False`` to skip this request's remaining hooks (the
+        telemetry observer does when no SDK is configured, so it costs next to nothing)."""
+        return True
 
     def decided(self, ctx: RequestContext, decision_s: float) -> None: ...
 
@@ -110,6 +114,10 @@ class MultiObserver(Observer):
 
         return call
 
+    def request_started(self, ctx: RequestContext) -> bool:
+        wanted = [o.request_started(ctx) is not False for o in self.observers]
+        return any(wanted)
+
     def attempt_started(self, ctx: RequestContext, spec: BackendSpec, retry: int) -> Any:
         return tuple(o.attempt_started(ctx, spec, retry) for o in self.observers)
 
@@ -153,6 +161,10 @@ def _shielded(hook: Any, name: str) -> Any:
             return None
 
     return call
+
+
+SILENT = Observer()
+"""The observer of a request nobody wants to hear about: every hook does nothing."""
 
 
 def safe(observer: Observer | None) -> Observer:

@@ -131,7 +131,7 @@ class StreamDriver:
             return None
         partial = "".join(run.text)
         if self.policy.streaming.on_interrupt == "restart" and self.call.plan.has_next:
-            self.router.observer.stream_restarted(self.ctx, step.spec.name)
+            self.ctx.observer.stream_restarted(self.ctx, step.spec.name)
             assert self.ctx.route is not None
             self.ctx.route.events.append(f"restart after {step.spec.name} failed mid-stream")
             last = run.last

@@ -125,13 +125,14 @@ class TelemetryObserver(Observer):
 
     # --- request ---------------------------------------------------------------------------
 
-    def request_started(self, ctx: RequestContext) -> None:
+    def request_started(self, ctx: RequestContext) -> bool:
         traced = self._tracing.live()
         measured = self._metrics.live()
         if not (traced or measured):
-            return
+            return False  # no SDK: the router skips this request's other hooks
         span = self._tracing.start_request(ctx) if traced else None
         ctx.extra[self._key] = _Request(span, measured, ctx.team.team)
+        return True
 
     def decided(self, ctx: RequestContext, decision_s: float) -> None:
         st: _Request | None = ctx.extra.get(self._key)
