@@ -81,34 +81,43 @@ class Call:
             route.overhead_ms += (time.perf_counter() - t0) * 1000.0
 
     def _prepare(self, step: Step) -> Prepared | None:
-        r, ctx = self.router, self.ctx
+        r, ctx, name = self.router, self.ctx, step.spec.name
+        if not r.health.admit(name):  # the circuit opened, or another request is the probe
+            self.plan.skip(step, r.health.breakers[name].blocked_reason() or "circuit open")
+            return None
         tp = ctx.team
         estimate = step.candidate.estimated_cost_usd
-        reservation = r.budget.reserve(tp, estimate)
-        if reservation is None:
-            period = r.budget.exhausted(tp) or "daily"
-            if tp.policy.cost.on_budget_exhausted == "reject":
-                r.health.release(step.spec.name)
-                raise errors.BudgetExceeded(
-                    f"team {tp.team} {period} budget is spent (policy: reject)",
+        reservation = None
+        try:
+            reservation = r.budget.reserve(tp, estimate)
+            if reservation is None:
+                period = r.budget.exhausted(tp) or "daily"
+                if tp.policy.cost.on_budget_exhausted == "reject":
+                    raise errors.BudgetExceeded(
+                        f"team {tp.team} {period} budget is spent (policy: reject)",
+                        team=tp.team,
+                        period=period,
+                    )
+                ctx.observer.budget_degraded(ctx, period)
+                refusal = errors.BudgetExceeded(
+                    f"team {tp.team} budget cannot cover this call (estimated ${estimate:.6f})",
                     team=tp.team,
                     period=period,
                 )
-            ctx.observer.budget_degraded(ctx, period)
-            refusal: errors.RouterError = errors.BudgetExceeded(
-                f"team {tp.team} budget cannot cover this call (estimated ${estimate:.6f})",
-                team=tp.team,
-                period=period,
-            )
-            self._refused(step, refusal, None)
-            return None
-        try:
+                self._refused(step, refusal, None)
+                return None
             outgoing, redaction = outgoing_request(ctx, step, self.request, ctx.observer)
         except errors.PrivacyGuardTripped as exc:
             self._refused(step, exc, reservation)
             return None
+        except BaseException:
+            # Nothing was sent: give back what this attempt held, then let the error out.
+            if reservation is not None:
+                r.budget.settle(reservation, 0.0)
+            r.health.release(name)
+            raise
         self._reservation = reservation
-        r.health.started(step.spec.name)
+        r.health.started(name)
         token = ctx.observer.attempt_started(ctx, step.spec, step.retry)
         return Prepared(
             outgoing, redaction, token, ctx.observer.headers(token), time.perf_counter()
@@ -212,5 +221,4 @@ def typed(exc: BaseException, spec: BackendSpec) -> BaseException:
     if isinstance(exc, asyncio.TimeoutError):
         return errors.BackendTimeout("timed out", backend=spec.name)
     wrapped = errors.ServerError(f"unexpected {type(exc).__name__} in backend", backend=spec.name)
-    wrapped.__cause__ = exc
-    return wrapped
+    return errors.translated(wrapped, exc)

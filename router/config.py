@@ -24,6 +24,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -155,16 +156,28 @@ def _check_no_secrets(data: Any, file: str, lines: Any) -> None:
     for i, b in enumerate(data.get("backends") or []):
         if not isinstance(b, dict):
             continue
-        places = [((("backends", i, k)), k) for k in b]
-        places += [(("backends", i, "options", k), k) for k in (b.get("options") or {})]
-        for path, key in places:
-            if str(key).lower() in _SECRET_KEYS:
+        options = b.get("options") if isinstance(b.get("options"), dict) else {}
+        places = [((("backends", i, k)), k, b[k]) for k in b]
+        places += [(("backends", i, "options", k), k, v) for k, v in options.items()]
+        for path, key, value in places:
+            if str(key).lower() in _SECRET_KEYS or _url_with_secret(value):
                 raise ConfigError(
                     f"backends[{i}].{key}: secrets may not be written in the configuration file",
                     file=file,
                     line=lines.line(path),
                     hint="put the key in an environment variable and name it with api_key_env",
                 )
+
+
+def _url_with_secret(value: Any) -> bool:
+    """A URL carrying credentials: ``https://user:key@host`` or ``?api_key=...``."""
+    if not isinstance(value, str) or "://" not in value:
+        return False
+    url = urlsplit(value)
+    if url.username or url.password:
+        return True
+    names = {k.lower().replace("-", "_") for k, _ in parse_qsl(url.query)}
+    return any(n in _SECRET_KEYS or n.endswith(("_key", "_token", "secret")) for n in names)
 
 
 def parse_config(data: Any, *, file: str, lines: Any) -> RouterConfig:

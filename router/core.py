@@ -13,6 +13,7 @@ Where things happen, in order, for every request::
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
@@ -131,6 +132,7 @@ class Router:
                 self.health.set_prior(b.spec.name, prior_from_metadata(b.metadata()))
         self.budget = Budgets(budget_store)
         self._sticky: OrderedDict[str, str] = OrderedDict()
+        self._sticky_lock = threading.Lock()
         self._described: dict[str, dict[str, Any]] = {}
 
     # --- construction -----------------------------------------------------------------
@@ -236,7 +238,8 @@ class Router:
         """The decision the router would make now, with reasons. No model is called, and
         an empty ranking is returned rather than raised."""
         request = parse_request(messages, **params)
-        tp = self.policies[team or self.default_team]
+        tp = self._team(team)
+        _check_conversation(conversation_id)
         c = self.classifier.classify(request, check_labels(labels))
         decision = self._decide(c, tp, conversation_id)
         facts = {name: b.metadata() for name, b in self._backends.items()}
@@ -394,7 +397,8 @@ class Router:
         """Validate, classify and decide; the returned :class:`Call` runs the attempts."""
         started = time.perf_counter()
         request = parse_request(messages, **params)
-        tp = self.policies[team or self.default_team]
+        tp = self._team(team)
+        _check_conversation(conversation_id)
         ctx = RequestContext(
             team=tp, stream=stream, started=started, request=request, params=params
         )
@@ -443,12 +447,14 @@ class Router:
             state = self.health.state(spec.name, self._backends[spec.name], output)
             exhausted = self.budget.exhausted(tp)
             cost = estimate_cost(spec, c, tp)  # type: ignore[arg-type]
-            why = exclusions(spec, c, tp, verdict, state, cost, exhausted)  # type: ignore[arg-type]
-            if not why and not self.health.admit(spec.name):
-                why = [self.health.breakers[spec.name].blocked_reason() or "circuit open"]
-            return why
+            return exclusions(spec, c, tp, verdict, state, cost, exhausted)  # type: ignore[arg-type]
 
         return recheck
+
+    def _team(self, team: str | None) -> TeamPolicy:
+        if team is not None and not isinstance(team, str):
+            raise errors.InvalidRequest("team must be a string", field="team")
+        return self.policies[team or self.default_team]
 
     def _describe(self, tp: TeamPolicy) -> dict[str, Any]:
         """The policy's name, version and hash (cached: a TeamPolicy never changes)."""
@@ -462,10 +468,16 @@ class Router:
         cid = ctx.extra.get("conversation_id")
         if not cid:
             return
-        self._sticky[cid] = tier
-        self._sticky.move_to_end(cid)
-        if len(self._sticky) > _STICKY_MAX:
-            self._sticky.popitem(last=False)
+        with self._sticky_lock:
+            self._sticky[cid] = tier
+            self._sticky.move_to_end(cid)
+            if len(self._sticky) > _STICKY_MAX:
+                self._sticky.popitem(last=False)
+
+
+def _check_conversation(conversation_id: Any) -> None:
+    if conversation_id is not None and not isinstance(conversation_id, str):
+        raise errors.InvalidRequest("conversation_id must be a string", field="conversation_id")
 
 
 async def _bounded(awaitable: Any, seconds: float) -> Any:

@@ -111,6 +111,15 @@ class Decision:
 _CLEAR = PrivacyVerdict()
 
 
+def label_rule(policy: Any, key: str, value: str) -> Any:
+    """The policy's rule for caller label ``key=value``: the exact value, else ``*``."""
+    rules = policy.labels.get(key)
+    if not rules:
+        return None
+    rule = rules.get(value)
+    return rule if rule is not None else rules.get("*")
+
+
 def privacy_verdict(classification: Classification, team: TeamPolicy) -> PrivacyVerdict:
     """Map every detected data class and caller label to the policy's action."""
     if not classification.detections and not classification.labels:
@@ -132,7 +141,7 @@ def privacy_verdict(classification: Classification, team: TeamPolicy) -> Privacy
             redact.add(cls)
             redact_reasons.append(why)
     for key, value in sorted(classification.labels.items()):
-        rule = policy.labels.get(key, {}).get(value)
+        rule = label_rule(policy, key, value)
         if rule is None or rule.privacy in (None, "allow"):
             continue
         why = f"label {key}={value}; policy {name}: {key}={value} is {rule.privacy}"
@@ -168,7 +177,7 @@ def required_tier(
         by_rule = task_tier
         reasons.append(f"task {classification.task} needs tier {task_tier} (policy {name})")
     for key, value in sorted(classification.labels.items()):
-        rule = team.policy.labels.get(key, {}).get(value)
+        rule = label_rule(team.policy, key, value)
         if rule is not None and rule.min_tier and TIER_RANK[rule.min_tier] > TIER_RANK[by_rule]:
             by_rule = rule.min_tier
             reasons.append(f"label {key}={value} needs tier {rule.min_tier} (policy {name})")

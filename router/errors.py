@@ -27,7 +27,9 @@
         └── MalformedResponse     the backend answered something that is not a chat completion
 
 Retries and fallbacks decide on these types, never on message strings. No error message
-ever contains prompt text, an API key or a detected personal value.
+ever contains prompt text, an API key or a detected personal value, and backend errors do
+not chain the library exception they translate (its text may quote the prompt); they keep
+its type name in ``cause_type``.
 """
 
 from __future__ import annotations
@@ -171,6 +173,10 @@ class BackendError(RouterError):
     ``backend`` is the backend's configured name; ``status`` the HTTP status when there was one.
     """
 
+    cause_type: str = ""
+    """The type name of the exception this one translates. The exception itself is not
+    chained: SDK and server messages may quote the prompt or the key."""
+
     def __init__(self, message: str, *, backend: str = "", status: int | None = None) -> None:
         self.backend = backend
         self.status = status
@@ -238,6 +244,12 @@ class AuthenticationFailed(BackendError):
 
 class MalformedResponse(BackendError):
     """The backend answered something that is not a valid chat completion."""
+
+
+def translated(error: BackendError, cause: BaseException) -> BackendError:
+    """``error`` with the type of the exception it replaces; raise it ``from None``."""
+    error.cause_type = type(cause).__name__
+    return error
 
 
 def error_type(exc: BaseException) -> str:

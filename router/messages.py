@@ -7,6 +7,7 @@ malformed raises :class:`~router.errors.InvalidRequest` naming the field, e.g.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
@@ -176,9 +177,34 @@ class ChatRequest(BaseModel):
         """The text of every message, in order."""
         return [m.text() for m in self.messages]
 
-    def user_texts(self) -> list[str]:
-        """The text of every user message, oldest first."""
-        return [m.text() for m in self.messages if m.role == "user"]
+    def all_texts(self) -> list[str]:
+        """Every piece of text this request would send: the messages' texts (in order),
+        then :meth:`extra_texts`. Detections index into this list, so nothing the request
+        carries escapes the classifier, redaction or the guard."""
+        return self.texts() + self.extra_texts()
+
+    def extra_texts(self) -> list[str]:
+        """Text a backend receives outside the messages' content: names, refusals, image
+        URLs, tool-call ids, stop sequences, tool definitions, the response format."""
+        out: list[str] = []
+        for m in self.messages:
+            if m.name:
+                out.append(m.name)
+            if isinstance(m, AssistantMessage):
+                if m.refusal:
+                    out.append(m.refusal)
+                out += [c.id for c in m.tool_calls or ()]
+            elif isinstance(m, ToolMessage):
+                out.append(m.tool_call_id)
+            elif isinstance(m, UserMessage) and not isinstance(m.content, str):
+                out += [p.image_url.url for p in m.content if isinstance(p, ImagePart)]
+        if self.stop is not None:
+            out += self.stop_list
+        if self.tools:
+            out += [t.model_dump_json() for t in self.tools]
+        if self.response_format is not None:
+            out.append(self.response_format.model_dump_json(by_alias=True))
+        return out
 
     @property
     def stop_list(self) -> list[str]:
@@ -211,6 +237,22 @@ _TAGS = frozenset(
 _TYPES = frozenset(["str", "int", "float", "bool", "dict", "list", "none"])
 
 
+def _message(err: Any) -> str:
+    """pydantic's message, minus anything it quotes from the request (which may be
+    personal data): only our own vocabulary (expected tags and values) is repeated."""
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        return "unknown field"
+    if kind == "union_tag_invalid":
+        return f"{ctx.get('discriminator', 'tag')} must be one of: {ctx.get('expected_tags')}"
+    if kind == "literal_error":
+        return f"must be one of: {ctx.get('expected')}"
+    return err["msg"]
+
+
+_FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+
+
 def _loc(loc: Sequence[int | str]) -> str:
     """``messages[0].content[1].text`` from pydantic's location tuple, without the names
     pydantic adds for union branches and discriminator tags."""
@@ -221,6 +263,8 @@ def _loc(loc: Sequence[int | str]) -> str:
             continue
         if "[" in part or part in _TYPES or part.startswith("function-"):
             continue
+        if not _FIELD_NAME.match(part):
+            part = "<unknown key>"  # a key the caller made up may itself be personal data
         if i > 0 and isinstance(loc[i - 1], int) and part in _TAGS:
             continue  # the discriminator of a tagged union
         out += f".{part}" if out else part
@@ -237,9 +281,11 @@ def parse_request(messages: MessagesInput, **params: Any) -> ChatRequest:
     'user'
     """
     if isinstance(messages, ChatRequest):
-        if params:
-            return messages.model_copy(update=params)
-        return messages
+        if not params:
+            return messages
+        # Re-validate: model_copy(update=...) would accept any value unchecked.
+        base = messages.model_dump(exclude_none=True, by_alias=True)
+        messages, params = base.pop("messages"), {**base, **params}
     if isinstance(messages, str):
         messages = [{"role": "user", "content": messages}]
     elif not isinstance(messages, Sequence):
@@ -258,8 +304,4 @@ def parse_request(messages: MessagesInput, **params: Any) -> ChatRequest:
     except ValidationError as exc:
         # Unions report one error per branch; the deepest one names the real problem.
         err = max(exc.errors(include_url=False), key=lambda e: len(e["loc"]))
-        field = _loc(err["loc"])
-        msg = err["msg"]
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field"
-        raise InvalidRequest(msg, field=field) from None
+        raise InvalidRequest(_message(err), field=_loc(err["loc"])) from None

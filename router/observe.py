@@ -30,12 +30,12 @@ class RequestContext:
     team: TeamPolicy
     stream: bool
     started: float
-    request: ChatRequest | None = None
+    request: ChatRequest | None = field(default=None, repr=False)  # the prompt: never shown
     observer: Any = None  # the hooks this request calls (see Observer.request_started)
     classification: Classification | None = None
     decision: Decision | None = None
     route: RouteRecord | None = None
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict, repr=False)
     extra: dict[str, Any] = field(default_factory=dict)
 
 

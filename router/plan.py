@@ -117,6 +117,11 @@ class AttemptPlan:
         )
         self.last_backend = step.spec.name
 
+    def skip(self, step: Step, reason: str) -> None:
+        """``step`` turned out not to be allowed just before sending: not an attempt."""
+        self._tried -= 1
+        self.skipped.append((step.candidate, (reason,)))
+
     def succeeded(self, step: Step, duration_s: float) -> None:
         self._record(step, "ok", duration_s, None)
 

@@ -24,10 +24,14 @@ from router.completion import (
     ChatCompletion,
     ChatCompletionChunk,
     Choice,
+    Delta,
+    DeltaFunction,
+    DeltaToolCall,
     Usage,
     trusted,
 )
 from router.plan import Step
+from router.privacy.redact import StreamRestorer
 
 
 class _Run:
@@ -36,8 +40,9 @@ class _Run:
     def __init__(self, step: Step, prepared: Prepared) -> None:
         self.step = step
         self.prepared = prepared
-        redaction = prepared.redaction
-        self.restorer = redaction.stream_restorer() if redaction is not None else None
+        self.redaction = prepared.redaction
+        self.restorer = self.redaction.stream_restorer() if self.redaction else None
+        self.arg_restorers: dict[int, StreamRestorer] = {}  # per tool-call index
         self.t0 = prepared.started
         self.ttft: float | None = None
         self.held: list[ChatCompletionChunk] = []
@@ -59,8 +64,8 @@ class _Run:
         if choice.finish_reason is not None:
             self.finish = choice.finish_reason
         delta = choice.delta
-        if delta.content and self.restorer is not None:
-            delta.content = self.restorer.feed(delta.content)
+        if self.restorer is not None:
+            self._restore(delta, choice.finish_reason is not None)
         has_token = bool(delta.content) or bool(delta.tool_calls)
         if delta.content:
             self.text.append(delta.content)
@@ -75,14 +80,29 @@ class _Run:
             return out
         return []
 
-    def flushed(self) -> list[ChatCompletionChunk]:
-        if self.restorer is None or self.last is None:
-            return []
-        rest = self.restorer.flush()
-        if not rest:
-            return []
-        self.text.append(rest)
-        return [make_chunk(self.last.id, self.last.model, rest, created=self.last.created)]
+    def _restore(self, delta: Delta, finished: bool) -> None:
+        """Put redacted values back into text and tool-call arguments. Whatever a restorer
+        still holds goes out with the finish chunk, never after it."""
+        assert self.restorer is not None and self.redaction is not None
+        if delta.content:
+            delta.content = self.restorer.feed(delta.content)
+        for call in delta.tool_calls or ():
+            if call.function is not None and call.function.arguments:
+                restorer = self.arg_restorers.get(call.index)
+                if restorer is None:
+                    restorer = self.redaction.stream_restorer(json_string=True)
+                    self.arg_restorers[call.index] = restorer
+                call.function.arguments = restorer.feed(call.function.arguments)
+        if finished:
+            rest = self.restorer.flush()
+            if rest:
+                delta.content = (delta.content or "") + rest
+            for index, restorer in self.arg_restorers.items():
+                rest = restorer.flush()
+                if rest:
+                    fn = trusted(DeltaFunction, name=None, arguments=rest)
+                    late = trusted(DeltaToolCall, index=index, id=None, type=None, function=fn)
+                    delta.tool_calls = [*(delta.tool_calls or ()), late]
 
     def summary(self) -> ChatCompletion:
         """The streamed answer as one completion, for observers: id, model, finish reason,
@@ -184,7 +204,6 @@ class StreamDriver:
                         yield from run.feed(chunk)
                     run.check_complete()
                     yield from run.held
-                    yield from run.flushed()
                     final = self._final(run)
                 except Exception as exc:
                     if run.done:
@@ -221,7 +240,7 @@ class StreamDriver:
                         for out in run.feed(chunk):
                             yield out
                     run.check_complete()
-                    for out in [*run.held, *run.flushed()]:
+                    for out in run.held:
                         yield out
                     final = self._final(run)
                 except Exception as exc:

@@ -193,3 +193,17 @@ def test_explain_without_config_uses_the_embedded_default_and_shows_model_facts(
     facts = out["backends"]["smollm2"]
     assert facts["architecture"] == "llama" and facts["parameter_count"] > 100_000_000
     assert facts["loaded"] is False  # explain reads the GGUF header, never the weights
+
+
+@pytest.mark.parametrize(
+    "url", ["https://user:sk-123@api.example.org/v1", "https://api.example.org/v1?api_key=sk-1"]
+)
+def test_a_key_hidden_in_a_url_is_refused(tmp_path: Path, url: str) -> None:
+    cfg = tmp_path / "router.yaml"
+    cfg.write_text(
+        "version: 1\nbackends:\n  - name: c\n    tier: large\n    zone: local\n"
+        f"    kind: openai_compatible\n    model: m\n    options: {{base_url: '{url}'}}\n"
+    )
+    r = cli("validate", str(cfg))
+    assert r.returncode == 2
+    assert "secrets may not be written" in r.stderr and "sk-1" not in r.stderr

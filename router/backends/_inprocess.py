@@ -268,7 +268,7 @@ class InProcessBackend(Backend, Generic[SlotT]):
         except errors.BackendError:
             raise
         except Exception as exc:
-            raise self._translate(exc, job) from exc
+            raise self._translate(exc, job) from None
         finally:
             slot.job = None
             self._release(job)
@@ -304,7 +304,7 @@ class InProcessBackend(Backend, Generic[SlotT]):
         except errors.BackendError:
             raise
         except Exception as exc:
-            raise self._translate(exc, job) from exc
+            raise self._translate(exc, job) from None
         finally:
             slot.job = None
             self._release(job)

@@ -2,7 +2,8 @@
 
 Retries, fallbacks, budgets, privacy checks and tracing live above this interface, in the
 router, never inside a backend. A backend's only other duty is to translate its failures
-into the typed tree in :mod:`router.errors` at its boundary (``raise X from exc``).
+into the typed tree in :mod:`router.errors` at its boundary (``raise errors.translated(X,
+exc) from None``: library messages may quote the prompt, so they are not chained).
 """
 
 from __future__ import annotations
@@ -102,11 +103,16 @@ class Backend:
         """Async streaming; the default pulls the sync stream from a worker thread."""
         it = self.stream(request, timeout=timeout, headers=headers)
         done = object()
-        while True:
-            chunk = await asyncio.to_thread(next, it, done)
-            if chunk is done:
-                return
-            yield chunk  # type: ignore[misc]
+        try:
+            while True:
+                chunk = await asyncio.to_thread(next, it, done)
+                if chunk is done:
+                    return
+                yield chunk  # type: ignore[misc]
+        finally:
+            close = getattr(it, "close", None)
+            if close is not None:
+                close()  # the caller stopped early: release the sync stream's connection
 
     def health(self) -> Health:
         return Health(ok=True, detail="no probe for this backend")

@@ -160,7 +160,7 @@ class OpenAICompatibleBackend(Backend):
                 self._url(), json=body, headers=h, timeout=self._timeout(timeout)
             )
         except httpx.HTTPError as exc:
-            raise self._error(exc) from exc
+            raise errors.translated(self._error(exc), exc) from None
         return self._completion(request, resp)
 
     async def achat(
@@ -180,7 +180,7 @@ class OpenAICompatibleBackend(Backend):
         except asyncio.TimeoutError:
             raise errors.BackendTimeout("timed out", backend=self.name) from None
         except httpx.HTTPError as exc:
-            raise self._error(exc) from exc
+            raise errors.translated(self._error(exc), exc) from None
         return self._completion(request, resp)
 
     def stream(
@@ -205,7 +205,7 @@ class OpenAICompatibleBackend(Backend):
                     if events.done:
                         break
         except httpx.HTTPError as exc:
-            raise self._error(exc) from exc
+            raise errors.translated(self._error(exc), exc) from None
         yield from events.finish()
 
     async def astream(
@@ -233,7 +233,7 @@ class OpenAICompatibleBackend(Backend):
                     if events.done:
                         break
         except httpx.HTTPError as exc:
-            raise self._error(exc) from exc
+            raise errors.translated(self._error(exc), exc) from None
         for chunk in events.finish():
             yield chunk
 

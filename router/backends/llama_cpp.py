@@ -275,8 +275,7 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
             err = errors.BadRequest(why, backend=self.name)
         else:
             err = errors.ServerError(f"llama.cpp failed ({type(exc).__name__})", backend=self.name)
-        err.__cause__ = exc
-        return err
+        return errors.translated(err, exc)
 
     # --- health and metadata --------------------------------------------------------
 

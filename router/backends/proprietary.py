@@ -158,7 +158,7 @@ class OpenAIBackend(Backend):
         except errors.BackendError:
             raise
         except Exception as exc:
-            raise _translate(exc, self.name) from _cause(exc)
+            raise errors.translated(_translate(exc, self.name), exc) from None
         return self._completion(request, response)
 
     async def achat(
@@ -174,7 +174,7 @@ class OpenAIBackend(Backend):
         except errors.BackendError:
             raise
         except Exception as exc:
-            raise _translate(exc, self.name) from _cause(exc)
+            raise errors.translated(_translate(exc, self.name), exc) from None
         return self._completion(request, response)
 
     def stream(
@@ -193,7 +193,7 @@ class OpenAIBackend(Backend):
         except errors.BackendError:
             raise
         except Exception as exc:
-            raise _translate(exc, self.name) from _cause(exc)
+            raise errors.translated(_translate(exc, self.name), exc) from None
         yield from usage.tail()
 
     async def astream(
@@ -212,7 +212,7 @@ class OpenAIBackend(Backend):
         except errors.BackendError:
             raise
         except Exception as exc:
-            raise _translate(exc, self.name) from _cause(exc)
+            raise errors.translated(_translate(exc, self.name), exc) from None
         for chunk in usage.tail():
             yield chunk
 
@@ -256,16 +256,6 @@ def _describe(spec: BackendSpec, o: OpenAIOptions) -> dict[str, Any]:
 
 def _env(name: str) -> str | None:
     return os.environ.get(name) or None
-
-
-def _cause(exc: Exception) -> Exception | None:
-    """The exception to chain: none for authentication failures, whose text may quote the
-    key (OpenAI's 401 message shows its last characters)."""
-    import openai
-
-    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
-        return None
-    return exc
 
 
 def _translate(exc: Exception, backend: str) -> errors.BackendError:

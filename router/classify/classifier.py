@@ -34,7 +34,8 @@ def estimate_tokens(text: str) -> int:
 
 
 def check_labels(labels: Any) -> dict[str, str]:
-    """Validate caller labels: a mapping of short strings to short strings."""
+    """Validate caller labels (a mapping of short strings to short strings) and normalise
+    them as policies match them: lower case, surrounding spaces removed."""
     if labels is None:
         return {}
     if not isinstance(labels, Mapping):
@@ -45,7 +46,7 @@ def check_labels(labels: Any) -> dict[str, str]:
             raise InvalidRequest("label names are non-empty strings of <= 64 chars", field="labels")
         if not isinstance(v, str) or len(v) > 256:
             raise InvalidRequest(f"label {k!r} must be a string of <= 256 chars", field="labels")
-        out[k] = v
+        out[k.strip().lower()] = v.strip().lower()  # policies match labels ignoring case
     return out
 
 
@@ -71,8 +72,14 @@ class Classifier:
             if text:
                 for cls, start, end, conf, det in find_pii(text):
                     detections.append(Detection(cls, i, start, end, conf, det))
-        if request.tools:
-            tokens += sum(estimate_tokens(t.model_dump_json()) for t in request.tools)
+        # Names, stop sequences, tool definitions ... are sent too: scanned like messages,
+        # indexed after them (see ChatRequest.all_texts).
+        index = len(request.messages)
+        for text in request.extra_texts():
+            tokens += estimate_tokens(text)
+            for cls, start, end, conf, det in find_pii(text):
+                detections.append(Detection(cls, index, start, end, conf, det))
+            index += 1
         if not user_turns:  # e.g. a conversation that ends with a tool result
             user_turns = [request.messages[-1].text()]
             last_user = user_turns[0]

@@ -43,11 +43,13 @@ TASKS: tuple[str, ...] = get_args(Task)
 
 @dataclass(slots=True)
 class Detection:
-    """One piece of personal or secret data found in the conversation.
+    """One piece of personal or secret data found in the request.
 
-    ``message`` is the index of the message it was found in; ``start``/``end`` the character
-    span within that message's text. The value itself is deliberately not stored, so a
-    detection can be logged, traced or printed without leaking what it found.
+    ``message`` indexes :meth:`~router.messages.ChatRequest.all_texts`: the messages' texts
+    first (so for a message it is the message's index), then the other text the request
+    sends (names, stop sequences, tool definitions ...). ``start``/``end`` is the character
+    span within that text. The value itself is deliberately not stored, so a detection can
+    be logged, traced or printed without leaking what it found.
     """
 
     data_class: str

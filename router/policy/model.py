@@ -291,8 +291,29 @@ class Policy(BaseModel):
     )
     labels: dict[str, dict[str, LabelRule]] = Field(
         default_factory=dict,
-        description="Rules on caller labels: label name -> label value -> rule.",
+        description="Rules on caller labels: label name -> label value -> rule. Names and "
+        "values match without regard to case or surrounding spaces; the value '*' is the "
+        "rule for any other value of that label.",
     )
+
+    @field_validator("labels")
+    @classmethod
+    def _normalised_labels(
+        cls, v: dict[str, dict[str, LabelRule]]
+    ) -> dict[str, dict[str, LabelRule]]:
+        out: dict[str, dict[str, LabelRule]] = {}
+        for name, rules in v.items():
+            key = name.strip().lower()
+            if key in out:
+                raise ValueError(f"label {name!r} is given twice (names ignore case)")
+            out[key] = {}
+            for value, rule in rules.items():
+                val = value.strip().lower()
+                if val in out[key]:
+                    raise ValueError(f"label {name}={value!r} is given twice (values ignore case)")
+                out[key][val] = rule
+        return out
+
     cost: Cost = Field(default_factory=Cost, description="Per-request ceiling and team budgets.")
     latency: Latency = Field(
         default_factory=Latency, description="Latency target, deadline and attempt timeout."

@@ -1,42 +1,64 @@
 """The last check before a request leaves for a backend: the first law, enforced in code.
 
-For a remote backend, the request is redacted when the policy says ``redact``, and then
-searched for every value the classifier found whose class the policy does not ``allow``.
-If any such value would still leave, the attempt is refused with
-:class:`~router.errors.PrivacyGuardTripped` and nothing is sent. Local backends receive the
-request unchanged.
+For a remote backend, the request is redacted when the policy says ``redact``. Then every
+string the request would send (every field, not only message text; keys of tool schemas
+included) is searched for every value the classifier found whose class the policy does not
+``allow``, in the forms :mod:`router.privacy.redact` covers (any case; numbers with any
+separators; each part of a name), also after undoing URL-encoding and ``\\uXXXX``
+escapes. If any would still leave, the attempt is refused with
+:class:`~router.errors.PrivacyGuardTripped` and nothing is sent. Local backends receive
+the request unchanged.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import unquote
 
 from router import errors
 from router.messages import ChatRequest
 from router.privacy.redact import Redaction
 
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
-def _values(request: ChatRequest, ctx: Any) -> list[str]:
-    """Original values of every detection whose class the policy does not allow out."""
+
+def _forms(body: str) -> list[str]:
+    """``body`` and the decoded forms a value could hide in."""
+    forms = [body]
+    if "%" in body:
+        forms.append(unquote(body))
+    if "\\u" in body:
+        forms.append(_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), body))
+    return forms
+
+
+def carries_protected_data(ctx: Any, original: ChatRequest, outgoing: ChatRequest) -> bool:
+    """Whether ``outgoing`` still carries a value of ``original`` the policy protects."""
     policy = ctx.team.policy
-    texts = None
-    out = []
-    for d in ctx.classification.detections:
-        if policy.privacy.action(d.data_class) == "allow":
-            continue
-        if texts is None:
-            texts = [m.text() for m in request.messages]
-        value = texts[d.message][d.start : d.end]
-        if value:
-            out.append(value)
-    return out
-
-
-def _leaks(request: ChatRequest, values: list[str]) -> bool:
-    if not values:
+    protected = {
+        d.data_class
+        for d in ctx.classification.detections
+        if policy.privacy.action(d.data_class) != "allow"
+    }
+    if not protected:
         return False
-    texts = request.texts()
-    return any(v in t for v in values for t in texts)
+    regex = Redaction(original, ctx.classification.detections, protected).regex
+    if regex is None:
+        return False
+    body = "\n".join(_strings(outgoing.model_dump(exclude_none=True, by_alias=True)))
+    return any(regex.search(form) for form in _forms(body))
+
+
+def _strings(obj: Any) -> list[str]:
+    """Every string in a dumped request: every field it would send, keys included."""
+    if isinstance(obj, str):
+        return [obj]
+    if isinstance(obj, dict):
+        return [s for k, v in obj.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(obj, list):
+        return [s for v in obj for s in _strings(v)]
+    return []
 
 
 def outgoing_request(ctx: Any, step: Any, request: ChatRequest, observer: Any):
@@ -47,26 +69,29 @@ def outgoing_request(ctx: Any, step: Any, request: ChatRequest, observer: Any):
     """
     if step.spec.zone != "remote":
         return request, None
+    verdict = ctx.decision.privacy
+    if verdict.local_only or verdict.blocked:
+        raise errors.PrivacyGuardTripped(
+            f"refused to send to remote backend {step.spec.name}: the policy keeps this "
+            "request local",
+            backend=step.spec.name,
+        )
     redaction = None
+    outgoing = request
     if step.candidate.redact:
         redaction = Redaction(request, ctx.classification.detections, set(step.candidate.redact))
         if redaction:
-            request_out = redaction.request(request)
-            observer.redacted(ctx, dict(redaction.counts))
-            if ctx.route is not None:
-                ctx.route.redacted = dict(redaction.counts)
+            outgoing = redaction.request(request)
         else:
-            request_out, redaction = request, None
-    else:
-        request_out = request
-    blocked = [v for v in _values(request, ctx)]
-    if (
-        _leaks(request_out, blocked)
-        or ctx.decision.privacy.local_only
-        or ctx.decision.privacy.blocked
-    ):
+            redaction = None
+    if carries_protected_data(ctx, request, outgoing):
         raise errors.PrivacyGuardTripped(
-            f"refused to send to remote backend {step.spec.name}: protected data would leave",
+            f"refused to send to remote backend {step.spec.name}: protected data would leave "
+            "in a form redaction could not replace",
             backend=step.spec.name,
         )
-    return request_out, redaction
+    if redaction is not None:
+        observer.redacted(ctx, dict(redaction.counts))
+        if ctx.route is not None:
+            ctx.route.redacted = dict(redaction.counts)
+    return outgoing, redaction

@@ -1,16 +1,24 @@
 """Replace detected values with stable placeholders before a remote call, and restore them.
 
-The same value gets the same placeholder everywhere in a conversation (``[EMAIL_1]`` is
-always the first distinct e-mail address, counted from the start of the conversation), so
-a conversation redacted turn after turn stays consistent for the remote model. Answers,
-streamed or not, get the originals back; a placeholder split across stream chunks is held
-back until it is whole.
+The same value gets the same placeholder everywhere in the request (``[EMAIL_1]`` is always
+the first distinct e-mail address, counted from the start of the conversation), so a
+conversation redacted turn after turn stays consistent for the remote model. Every string
+the request sends is redacted, not only message text: names, tool definitions and
+arguments, stop sequences, the response format.
+
+A value is matched in the forms it is likely to take again: in any letter case; for
+numbers (card, IBAN, phone, SSN) with any or no separators between the digits; and for a
+person's name, each part of it on its own ("Alice" after "Alice Johnson"). Answers, streamed
+or not, tool-call arguments included, get the originals back; a placeholder split across
+stream chunks is held back until it is whole.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from router.classify.types import Detection
 from router.completion import ChatCompletion
@@ -18,66 +26,100 @@ from router.messages import ChatRequest
 
 _PLACEHOLDER = re.compile(r"\[([A-Z_]+)_(\d+)\]")
 _MAX_PLACEHOLDER = 32
+_NUMERIC = frozenset({"credit_card", "iban", "phone", "ssn"})
+_SEPARATORS = r"[\s.\-/()]{0,2}"
+
+
+def value_pattern(value: str, data_class: str) -> str:
+    """A regex for ``value`` in the forms it is likely to take again (see the module)."""
+    if data_class in _NUMERIC:
+        chars = [c for c in value if c.isalnum()]
+        if len(chars) >= 6:
+            return r"(?<![0-9A-Za-z])" + _SEPARATORS.join(map(re.escape, chars)) + r"(?![0-9])"
+    return re.escape(value)
+
+
+def name_parts(value: str) -> list[str]:
+    """The parts of a person's name worth protecting on their own (three letters or more)."""
+    return [p for p in re.split(r"[\s,.\-]+", value) if len(p) >= 3 and p[0].isalpha()]
 
 
 class Redaction:
     """The value <-> placeholder mapping for one request."""
 
     def __init__(self, request: ChatRequest, detections: Iterable[Detection], classes: set[str]):
-        texts = [m.text() for m in request.messages]
-        self.forward: dict[str, str] = {}
+        texts = request.all_texts()
+        self.backward: dict[str, str] = {}  # placeholder -> original
         self.counts: dict[str, int] = {}
+        self._patterns: list[tuple[str, str]] = []  # (regex, placeholder)
+        seen: dict[str, str] = {}  # lower-cased value -> placeholder
         numbering: dict[str, int] = {}
         for d in sorted(detections, key=lambda d: (d.message, d.start)):
-            if d.data_class not in classes:
+            if d.data_class not in classes or d.message >= len(texts):
                 continue
             value = texts[d.message][d.start : d.end]
-            if not value or value in self.forward:
+            if not value or value.lower() in seen:
                 continue
             n = numbering.get(d.data_class, 0) + 1
             numbering[d.data_class] = n
-            self.forward[value] = f"[{d.data_class.upper()}_{n}]"
+            placeholder = f"[{d.data_class.upper()}_{n}]"
+            seen[value.lower()] = placeholder
+            self.backward[placeholder] = value
             self.counts[d.data_class] = self.counts.get(d.data_class, 0) + 1
-        self.backward = {v: k for k, v in self.forward.items()}
-        # Longest first, so a value that contains another is replaced whole.
-        self._order = sorted(self.forward, key=len, reverse=True)
+            self._patterns.append((value_pattern(value, d.data_class), placeholder))
+            if d.data_class == "person":
+                for part in name_parts(value):
+                    if part.lower() not in seen:
+                        seen[part.lower()] = placeholder
+                        self._patterns.append((rf"\b{re.escape(part)}\b", placeholder))
+        # Longest pattern first, so a value that contains another is replaced whole.
+        self._patterns.sort(key=lambda p: len(p[0]), reverse=True)
+        self._regex = (
+            re.compile("|".join(f"({p})" for p, _ in self._patterns), re.IGNORECASE)
+            if self._patterns
+            else None
+        )
 
     def __bool__(self) -> bool:
-        return bool(self.forward)
+        return bool(self.backward)
+
+    @property
+    def regex(self) -> re.Pattern[str] | None:
+        """One pattern matching every protected value in every form it covers."""
+        return self._regex
 
     def apply(self, text: str) -> str:
-        for value in self._order:
-            if value in text:
-                text = text.replace(value, self.forward[value])
-        return text
+        if self._regex is None:
+            return text
+        patterns = self._patterns
+        return self._regex.sub(lambda m: patterns[m.lastindex - 1][1], text)  # type: ignore[operator]
 
-    def restore(self, text: str) -> str:
+    def _apply_all(self, obj: Any) -> Any:
+        if isinstance(obj, str):
+            return self.apply(obj)
+        if isinstance(obj, list):
+            return [self._apply_all(x) for x in obj]
+        if isinstance(obj, dict):
+            return {k: self._apply_all(v) for k, v in obj.items()}
+        return obj
+
+    def restore(self, text: str, *, json_string: bool = False) -> str:
+        """Put the originals back; ``json_string`` escapes them for use inside JSON text."""
         if "[" not in text:
             return text
-        return _PLACEHOLDER.sub(lambda m: self.backward.get(m.group(0), m.group(0)), text)
+
+        def original(m: re.Match[str]) -> str:
+            value = self.backward.get(m.group(0))
+            if value is None:
+                return m.group(0)
+            return json.dumps(value)[1:-1] if json_string else value
+
+        return _PLACEHOLDER.sub(original, text)
 
     def request(self, request: ChatRequest) -> ChatRequest:
-        """A copy of ``request`` with every value replaced in every message."""
-        messages = []
-        for m in request.messages:
-            data = m.model_dump(exclude_none=True)
-            content = data.get("content")
-            if isinstance(content, str):
-                data["content"] = self.apply(content)
-            elif isinstance(content, list):
-                for part in content:
-                    for key in ("text", "refusal"):
-                        if key in part:
-                            part[key] = self.apply(part[key])
-            for call in data.get("tool_calls") or []:
-                call["function"]["arguments"] = self.apply(call["function"]["arguments"])
-            messages.append(data)
-        return ChatRequest.model_validate(
-            {
-                **request.model_dump(exclude={"messages"}, exclude_none=True, by_alias=True),
-                "messages": messages,
-            }
-        )
+        """A copy of ``request`` with every value replaced in every string it sends."""
+        data = request.model_dump(exclude_none=True, by_alias=True)
+        return ChatRequest.model_validate(self._apply_all(data))
 
     def completion(self, response: ChatCompletion) -> ChatCompletion:
         """Restore the originals in a completion, in place, and return it."""
@@ -86,18 +128,19 @@ class Redaction:
             if msg.content:
                 msg.content = self.restore(msg.content)
             for call in msg.tool_calls or []:
-                call.function.arguments = self.restore(call.function.arguments)
+                call.function.arguments = self.restore(call.function.arguments, json_string=True)
         return response
 
-    def stream_restorer(self) -> StreamRestorer:
-        return StreamRestorer(self)
+    def stream_restorer(self, *, json_string: bool = False) -> StreamRestorer:
+        return StreamRestorer(self, json_string=json_string)
 
 
 class StreamRestorer:
     """Restores placeholders in streamed text, holding back a possibly split placeholder."""
 
-    def __init__(self, redaction: Redaction) -> None:
+    def __init__(self, redaction: Redaction, *, json_string: bool = False) -> None:
         self._r = redaction
+        self._json = json_string
         self._held = ""
 
     def feed(self, piece: str) -> str:
@@ -106,8 +149,8 @@ class StreamRestorer:
         cut = text.rfind("[")
         if cut != -1 and "]" not in text[cut:] and len(text) - cut < _MAX_PLACEHOLDER:
             text, self._held = text[:cut], text[cut:]
-        return self._r.restore(text)
+        return self._r.restore(text, json_string=self._json)
 
     def flush(self) -> str:
         text, self._held = self._held, ""
-        return self._r.restore(text)
+        return self._r.restore(text, json_string=self._json)

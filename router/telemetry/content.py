@@ -18,6 +18,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
+from router.decision import label_rule
 from router.privacy.redact import Redaction
 from router.telemetry.attributes import CAPTURE_CONTENT_ENV
 
@@ -53,7 +54,7 @@ def masker_for(ctx: RequestContext) -> Masker | None:
         return None
     policy = ctx.team.policy
     for key, value in c.labels.items():
-        rule = policy.labels.get(key, {}).get(value)
+        rule = label_rule(policy, key, value)
         if rule is not None and rule.privacy not in (None, "allow"):
             return None
     protected = {

@@ -266,9 +266,8 @@ def attempt_attributes(
         attrs[a.GEN_AI_REQUEST_TOP_P] = req.top_p
     if req.seed is not None:
         attrs[a.GEN_AI_REQUEST_SEED] = req.seed
-    stops = req.stop_list
-    if stops:
-        attrs[a.GEN_AI_REQUEST_STOP_SEQUENCES] = stops
+    # gen_ai.request.stop_sequences is deliberately not recorded: stop sequences are
+    # request text and may carry personal data.
     cid = ctx.extra.get("conversation_id")
     if cid:
         attrs[a.GEN_AI_CONVERSATION_ID] = str(cid)
