@@ -234,3 +234,46 @@ def test_error_messages_never_repeat_the_server_text() -> None:
     err = wire.error_from_status(400, backend="b", body=body)
     assert "diary" not in str(err)
     assert "code=bad" in str(err)
+
+
+# --- one async pool per event loop ----------------------------------------------------------
+
+
+def test_loop_client_keeps_one_client_per_running_loop() -> None:
+    import asyncio
+
+    from router.backends.base import LoopClient
+
+    made: list[object] = []
+    cache = LoopClient(lambda: made.append(object()) or made[-1])
+
+    async def twice() -> tuple[object, object]:
+        return cache.get(), cache.get()
+
+    a, b = asyncio.run(twice())
+    assert a is b and made == [a]
+    c, _ = asyncio.run(twice())  # another loop: a fresh client, never the old loop's
+    assert c is not a and len(made) == 2
+    assert cache.take() is c and cache.take() is None
+    with pytest.raises(RuntimeError):
+        cache.get()  # outside a running loop there is no pool to hand out
+
+
+def test_async_calls_work_from_one_event_loop_after_another(openai_stub) -> None:
+    import asyncio
+
+    b = OpenAICompatibleBackend.from_spec(stub_http_spec(openai_stub))
+
+    async def call(close: bool = False) -> tuple[str, object]:
+        done = await b.achat(req())
+        pool = b._aclient()
+        assert pool is b._aclient()
+        if close:
+            await b.aclose()  # from the loop that owns the pool
+        return done.text, pool
+
+    first, pool = asyncio.run(call())
+    second, other = asyncio.run(call(close=True))  # the first loop is closed: a new pool
+    assert first == second == STUB_REPLY and other is not pool
+    assert other.is_closed
+    b.close()  # safe after aclose

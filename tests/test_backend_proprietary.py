@@ -168,3 +168,16 @@ def test_unknown_options_are_config_errors(openai_stub) -> None:
     spec = stub_spec(openai_stub, max_retries=3)
     with pytest.raises(errors.ConfigError, match="max_retries: unknown option"):
         OpenAIBackend.from_spec(spec)
+
+
+def test_async_calls_work_from_one_event_loop_after_another(cloud) -> None:
+    import asyncio
+
+    async def call() -> tuple[str, object]:
+        done = await cloud.achat(req())
+        assert cloud._async() is cloud._async()
+        return done.text, cloud._async()
+
+    first, client = asyncio.run(call())
+    second, other = asyncio.run(call())  # the first loop is closed: its client is not reused
+    assert first == second == STUB_REPLY and other is not client

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -151,19 +152,153 @@ def test_schema_is_up_to_date() -> None:
     assert r.returncode == 0, r.stderr
 
 
+SAMPLE = "tests/data/routing-outcomes/sample.jsonl"
+
+
 @pytest.mark.parametrize(
-    "args",
+    ("args", "stdin"),
     [
-        ["classify"],
-        ["explain", "--config", "/no/such.yaml", "x"],
-        ["bench", "--suite", "nope"],
-        ["frobnicate"],
+        (["classify"], None),
+        (["explain", "--config", "/no/such.yaml", "x"], None),
+        (["bench", "--suite", "nope"], None),
+        (["frobnicate"], None),
+        # a batch line whose labels are not a mapping: an error row, exit 2 at the end
+        (["explain", "--config", CONFIG, "--batch"], '{"text": "hi", "labels": "x"}\n'),
+        (["bench", "-n", "0"], None),
+        (["bench", "-n", "-3"], None),
+        (["chat"], None),
+        (["chat", "--max-tokens", "many", "hi"], None),
+        (["schema", "--check"], None),
+        (["reference", "--check"], None),
+        (["eval", "--outcomes", SAMPLE, "--cv", "0"], None),
+        (["eval", "--outcomes", SAMPLE, "--cv", "1"], None),
+        (["eval", "--outcomes", SAMPLE, "--cv", "-2"], None),
+        (["eval", "--outcomes", SAMPLE, "--cv", "1000000"], None),
+        (["eval", "--outcomes", SAMPLE, "--c", "0.5"], None),  # a training knob needs --cv
+        (["eval", "--outcomes", SAMPLE, "--cv", "2", "--dense-scale", "0"], None),
+        (["backends", "--large-model", "foo"], None),
+        (["demo", "--max-tokens", "0"], None),
     ],
 )
-def test_user_errors_exit_2_without_traceback(args: list[str]) -> None:
-    r = cli(*args)
+def test_user_errors_exit_2_without_traceback(args: list[str], stdin: str | None) -> None:
+    r = cli(*args, stdin=stdin)
     assert r.returncode == 2
     assert "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1, r.stderr  # one line: no usage block, no traceback
+
+
+def test_explain_batch_reports_a_bad_line_and_goes_on() -> None:
+    lines = [
+        {"text": "hi", "labels": "x"},
+        {"text": "hi", "labels": {"sensitivity": 3}},
+        {"text": "hi", "labels": {"sensitivity": "internal"}},
+    ]
+    stdin = "".join(json.dumps(x) + "\n" for x in lines)
+    r = cli("explain", "--config", CONFIG, "--batch", stdin=stdin)
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert rows[0] == {"error": "line 1: labels: labels must be a mapping of names to values",
+                       "line": 1}  # fmt: skip
+    assert rows[1]["line"] == 2 and "labels" in rows[1]["error"]
+    assert rows[2]["classification"]["labels"] == {"sensitivity": "internal"}
+    assert "explained 1 request(s), 2 error(s)" in r.stderr
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_explain_batch_passes_the_conversation(monkeypatch, capsys) -> None:
+    import io
+
+    from router.cli.main import main
+    from router.core import Router
+
+    seen: list[str | None] = []
+    explain = Router.explain
+
+    def spy(self, messages, **kw):
+        seen.append(kw.get("conversation_id"))
+        return explain(self, messages, **kw)
+
+    monkeypatch.setattr(Router, "explain", spy)
+    lines = '{"text": "hi"}\n{"text": "hi", "conversation_id": "own"}\n'
+    monkeypatch.setattr("sys.stdin", io.StringIO(lines))
+    assert main(["explain", "--config", CONFIG, "--batch", "--conversation", "c-1"]) == 0
+    assert seen == ["c-1", "own"]  # a line's own conversation_id wins
+    capsys.readouterr()
+
+
+def test_help_and_errors_offer_batch_only_where_it_exists() -> None:
+    chat_help = cli("chat", "--help").stdout
+    assert "--batch" not in chat_help
+    assert "sampling temperature" in chat_help
+    r = cli("chat")
+    assert "give the message text" in r.stderr and "--batch" not in r.stderr
+    r = cli("classify")
+    assert "or --batch" in r.stderr
+
+
+def test_every_command_and_argument_is_described_in_plain_text() -> None:
+    import argparse
+
+    from router.cli.main import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for name, p in sub.choices.items():
+        assert p.description, f"{name} has no description"
+        assert "``" not in p.format_help(), f"{name} --help shows reStructuredText"
+        for action in p._actions:
+            assert action.help, f"{name} {action.option_strings or action.dest} has no help"
+
+
+def test_check_without_a_file_to_compare_is_an_error() -> None:
+    for args, flags in ((["schema", "--check"], "--out"), (["reference", "--check"], "--out")):
+        r = cli(*args)
+        assert r.returncode == 2 and flags in r.stderr and r.stdout == ""
+
+
+def test_schema_check_names_a_stale_file(tmp_path: Path) -> None:
+    stale = tmp_path / "schema.json"
+    stale.write_text("{}")
+    r = cli("schema", "--out", str(stale), "--check")
+    assert r.returncode == 2 and f"out of date: {stale}" in r.stderr
+    assert cli("schema", "--out", str(stale)).returncode == 0
+    assert cli("schema", "--out", str(stale), "--check").returncode == 0
+
+
+def test_cli_reference_leaves_the_environment_alone(monkeypatch) -> None:
+    from router.cli.cmd_reference import cli_reference
+
+    monkeypatch.setenv("COLUMNS", "40")
+    text = cli_reference()
+    assert os.environ["COLUMNS"] == "40"
+    assert text == (ROOT / "docs" / "cli.md").read_text(encoding="utf-8")  # width is fixed
+    monkeypatch.delenv("COLUMNS")
+    cli_reference()
+    assert "COLUMNS" not in os.environ
+
+
+def test_backends_lists_a_backend_that_cannot_be_built_as_not_ok(tmp_path: Path) -> None:
+    cfg = tmp_path / "router.yaml"
+    cfg.write_text(
+        "version: 1\nbackends:\n"
+        "  - {name: gone, tier: small, zone: local, kind: llama_cpp, model: m,\n"
+        f"     options: {{model_path: '{tmp_path / 'missing.gguf'}'}}}}\n"
+        "  - {name: fake, tier: large, zone: local, kind: fake, model: m}\n"
+    )
+    r = cli("backends", "--config", str(cfg), "--no-health", "--json")
+    assert r.returncode == 0, r.stderr
+    gone, fake = json.loads(r.stdout)
+    assert gone["health"]["ok"] is False and "not found" in gone["health"]["detail"]
+    assert gone["metadata"]["note"] == "model file not found here"
+    assert "health" not in fake  # --no-health: the others are not probed
+    r = cli("backends", "--config", str(cfg), "--no-health")
+    assert r.returncode == 0 and "NOT OK" in r.stdout and "fake" in r.stdout
+
+
+def test_shipped_backends_example_lists_every_backend() -> None:
+    r = cli("backends", "--config", "examples/backends_config.yaml", "--no-health", "--json")
+    assert r.returncode == 0, r.stderr
+    names = [row["name"] for row in json.loads(r.stdout)]
+    assert names == ["smollm2", "moe-local", "moe-server", "openai"]
 
 
 def test_bench_json_keys() -> None:

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from router.cli.main import main
-from tests.fixtures_backends import STUB_KEY
+from tests.fixtures_backends import STUB_KEY, free_port
 
 pytestmark = [
     pytest.mark.slow,
@@ -69,6 +69,23 @@ def test_demo_keeps_the_phone_number_away_from_the_proprietary_tier(
     assert not any("415 555" in text for text in sent)
 
 
+def test_demo_shows_the_attempts_that_failed_and_the_fallback(capsys) -> None:
+    down = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
+    tiers = ["--large-url", down, "--large-model", "m"]
+    assert main(["demo", "--max-tokens", "2", *tiers]) == 0
+    out = capsys.readouterr().out
+    assert "failed     large-server: BackendUnavailable (connection refused" in out
+    assert "fallback   fell back to smollm2" in out
+    data = run_json(capsys, "demo", "--max-tokens", "2", "--json", *tiers)
+    greeting, arithmetic, _ = data["turns"]
+    assert greeting["failed_attempts"] == [] and greeting["fell_back_to"] is None
+    assert arithmetic["route"]["backend"] == "smollm2"
+    assert arithmetic["fell_back_to"] == "smollm2"
+    failed = arithmetic["failed_attempts"]
+    assert failed and {f["backend"] for f in failed} == {"large-server"}
+    assert {f["error_type"] for f in failed} == {"BackendUnavailable"}
+
+
 def test_chat_answers_with_the_embedded_default(capsys) -> None:
     assert main(["chat", "--max-tokens", "12", "What is the capital of France?"]) == 0
     out, err = capsys.readouterr()
@@ -117,9 +134,16 @@ def test_backends_with_a_config_file(capsys, tmp_path, tiny_models) -> None:
         ["chat", "--config", "/nonexistent/router.yaml", "hi"],
         ["demo", "--large-url", "http://127.0.0.1:9/v1"],
         ["chat", "--team", "nobody", "hi"],
+        ["chat", "--large-model", "m", "hi"],  # a model name without a server
+        ["demo", "--max-tokens", "0"],
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(capsys, argv) -> None:
-    assert main(argv) == 2
+    try:
+        code = main(argv)
+    except SystemExit as exc:  # argparse rejects a bad value itself
+        code = exc.code
+    assert code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "Traceback" not in err
+    assert "loading" not in err  # rejected before any model loads

@@ -110,3 +110,28 @@ def test_conversations_and_integer_flags_parse() -> None:
     assert rows[0].subject == "5"
     with pytest.raises(OutcomesError, match="mem:1"):
         parse_outcomes(['{"prompt": [], "weak_correct": 0, "strong_correct": 1}'], "mem")
+
+
+def test_eval_cv_takes_the_training_knobs(capsys: pytest.CaptureFixture) -> None:
+    base = ["eval", "--outcomes", SAMPLE, "--cv", "2", "--json"]
+    assert main(base) == 0
+    plain = json.loads(capsys.readouterr().out)
+    knobs = ["--c", "0.05", "--dense-scale", "3", "--segment-min-df", "5"]
+    assert main([*base, *knobs, "--word-min-rows", "1000"]) == 0
+    tuned = json.loads(capsys.readouterr().out)
+    assert set(tuned) == KEYS and tuned["n"] == plain["n"]
+    assert tuned["apgr"] != plain["apgr"]  # the knobs reached the trainer
+
+
+@pytest.mark.parametrize("folds", ["0", "1", "-1", "244"])
+def test_eval_cv_needs_2_to_n_folds(capsys: pytest.CaptureFixture, folds: str) -> None:
+    assert len(read_outcomes(SAMPLE)) == 243
+    assert main(["eval", "--outcomes", SAMPLE, "--cv", folds]) == 2
+    err = capsys.readouterr().err
+    assert "--cv needs" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cross_validation_has_one_command_line() -> None:
+    import router.learned.cv as cv
+
+    assert not hasattr(cv, "main")  # `hybrid-router eval --cv` is the command

@@ -3,7 +3,6 @@ exporter and metric reader: names, kinds, parents, attributes, events, error pat
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from router import (
     Router,
     Usage,
 )
-from router.telemetry import SCHEMA_VERSION, TelemetryObserver
+from router.telemetry import SCHEMA_VERSION
 from router.telemetry import attributes as A
 from router.telemetry.tracing import provider_name
 from tests.helpers import FixedScorer, policy
@@ -90,21 +89,15 @@ def routed(
     complexity: float = 0.1,
     **kw: Any,
 ) -> Router:
-    """A router whose telemetry goes to ``otel``: through the Router's own telemetry
-    arguments when it has them, else with an explicit observer."""
+    """A router whose telemetry goes to ``otel``, through the Router's telemetry arguments."""
     teams = list(policies)
     if not any(p.team == "default" for p in teams):
         teams.append(policy("extends: default\n", team="default"))
-    if "tracer_provider" in inspect.signature(Router.__init__).parameters:
-        kw.update(
-            tracer_provider=otel.tracer_provider,
-            meter_provider=otel.meter_provider,
-            capture_content=capture,
-        )
-    else:
-        kw["observer"] = TelemetryObserver(
-            otel.tracer_provider, otel.meter_provider, capture_content=capture
-        )
+    kw.update(
+        tracer_provider=otel.tracer_provider,
+        meter_provider=otel.meter_provider,
+        capture_content=capture,
+    )
     return Router(backends, teams, scorer=FixedScorer(complexity), **kw)
 
 
@@ -407,9 +400,6 @@ def test_provider_names(kind: str, options: dict[str, Any], provider: str) -> No
 
 
 def test_router_telemetry_arguments(otel: Otel) -> None:
-    params = inspect.signature(Router.__init__).parameters
-    if "telemetry" not in params:
-        pytest.skip("Router has no telemetry arguments yet")
     kw = {"tracer_provider": otel.tracer_provider, "meter_provider": otel.meter_provider}
     Router([FakeBackend("small")], scorer=FixedScorer(0.1), telemetry=False, **kw).chat("Hi")
     assert otel.spans() == [] and otel.points(A.METRIC_REQUESTS) == []

@@ -11,9 +11,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -33,6 +33,7 @@ from router.messages import ChatRequest
 
 _random = random.Random()
 _M = TypeVar("_M", bound=BaseModel)
+_C = TypeVar("_C")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class Backend:
 
     @property
     def name(self) -> str:
+        """The backend's configured name."""
         return self.spec.name
 
     def chat(
@@ -81,6 +83,7 @@ class Backend:
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> ChatCompletion:
+        """The async twin of :meth:`chat`; by default :meth:`chat` in a worker thread."""
         return await asyncio.to_thread(self.chat, request, timeout=timeout, headers=headers)
 
     def stream(
@@ -115,9 +118,11 @@ class Backend:
                 close()  # the caller stopped early: release the sync stream's connection
 
     def health(self) -> Health:
+        """Probe the backend; by default it reports no probe."""
         return Health(ok=True, detail="no probe for this backend")
 
     async def ahealth(self) -> Health:
+        """The async twin of :meth:`health`."""
         return await asyncio.to_thread(self.health)
 
     def queue_depth(self) -> int:
@@ -132,11 +137,43 @@ class Backend:
         """Release resources. Safe to call twice."""
 
     async def aclose(self) -> None:
+        """The async twin of :meth:`close`."""
         self.close()
 
     def __repr__(self) -> str:
         s = self.spec
         return f"<{type(self).__name__} {s.name} tier={s.tier} zone={s.zone} model={s.model}>"
+
+
+class LoopClient(Generic[_C]):
+    """The async client of the running event loop, made by ``factory`` on first use.
+
+    Pooled connections cannot move between event loops, so a call from another loop than
+    the last one gets a fresh client; the previous loop's client is dropped (with its loop,
+    whose connections are gone anyway). Network backends keep one of these for their async
+    calls.
+    """
+
+    __slots__ = ("_client", "_factory", "_loop")
+
+    def __init__(self, factory: Callable[[], _C]) -> None:
+        self._factory = factory
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client: _C | None = None
+
+    def get(self) -> _C:
+        """The running loop's client (call from a coroutine)."""
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            client = self._factory()
+            self._loop, self._client = loop, client
+            return client
+        return self._client
+
+    def take(self) -> _C | None:
+        """Forget the client and return it (``None`` if there was none), to close it."""
+        client, self._loop, self._client = self._client, None, None
+        return client
 
 
 def completion_id() -> str:

@@ -132,6 +132,7 @@ class FakeBackend(Backend):
 
     @classmethod
     def check_options(cls, spec: BackendSpec) -> None:
+        """Validate ``options`` of a ``kind: fake`` backend (script steps included)."""
         o = options_from_spec(FakeOptions, spec)
         for step in o.script:
             try:
@@ -141,6 +142,7 @@ class FakeBackend(Backend):
 
     @classmethod
     def from_spec(cls, spec: BackendSpec) -> FakeBackend:
+        """Build a fake backend from a configuration entry."""
         cls.check_options(spec)
         o = options_from_spec(FakeOptions, spec)
         return cls(

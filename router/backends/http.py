@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from router import __version__, errors
 from router.backends import openai_wire as wire
-from router.backends.base import Backend, Health, options_from_spec
+from router.backends.base import Backend, Health, LoopClient, options_from_spec
 from router.completion import ChatCompletion, ChatCompletionChunk
 from router.config import BackendSpec
 from router.messages import ChatRequest
@@ -68,7 +68,9 @@ class OpenAICompatibleBackend(Backend):
         self.health_url = _health_url(self.base_url, options)
         self._limits = httpx.Limits(max_connections=options.max_connections)
         self._client = httpx.Client(timeout=self._timeout(None), limits=self._limits)
-        self._aclients: dict[int, httpx.AsyncClient] = {}
+        self._aclients: LoopClient[httpx.AsyncClient] = LoopClient(
+            lambda: httpx.AsyncClient(timeout=self._timeout(None), limits=self._limits)
+        )
 
     @classmethod
     def from_spec(cls, spec: BackendSpec) -> OpenAICompatibleBackend:
@@ -114,13 +116,7 @@ class OpenAICompatibleBackend(Backend):
         return h
 
     def _aclient(self) -> httpx.AsyncClient:
-        # One pool per event loop: pooled connections cannot move between loops.
-        loop = id(asyncio.get_running_loop())
-        client = self._aclients.get(loop)
-        if client is None:
-            client = httpx.AsyncClient(timeout=self._timeout(None), limits=self._limits)
-            self._aclients = {loop: client}  # an older loop's pool is dropped with its loop
-        return client
+        return self._aclients.get()  # one pool per event loop
 
     def _url(self) -> str:
         return f"{self.base_url}/chat/completions"
@@ -265,12 +261,12 @@ class OpenAICompatibleBackend(Backend):
         """Close the sync pool. Async pools belong to their event loop: close them with
         :meth:`aclose` from that loop; here they are only dropped."""
         self._client.close()
-        self._aclients = {}
+        self._aclients.take()
 
     async def aclose(self) -> None:
         self._client.close()
-        clients, self._aclients = list(self._aclients.values()), {}
-        for client in clients:
+        client = self._aclients.take()
+        if client is not None:
             await client.aclose()
 
 

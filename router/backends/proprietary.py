@@ -21,7 +21,6 @@ retries are off (``max_retries=0``): the router alone decides about retries and 
 
 from __future__ import annotations
 
-import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -31,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from router import errors
 from router.backends import openai_wire as wire
-from router.backends.base import Backend, Health, options_from_spec
+from router.backends.base import Backend, Health, LoopClient, options_from_spec
 from router.completion import ChatCompletion, ChatCompletionChunk
 from router.config import BackendSpec
 from router.messages import ChatRequest
@@ -58,7 +57,7 @@ class OpenAIBackend(Backend):
         self.options = options
         self.key_env = spec.api_key_env or DEFAULT_KEY_ENV
         self._client: Any = None
-        self._aclients: dict[int, Any] = {}
+        self._aclients: LoopClient[Any] = LoopClient(self._new_async)
 
     @classmethod
     def from_spec(cls, spec: BackendSpec) -> OpenAIBackend:
@@ -102,15 +101,12 @@ class OpenAIBackend(Backend):
         return self._client
 
     def _async(self) -> Any:
-        loop = id(asyncio.get_running_loop())
-        client = self._aclients.get(loop)
-        if client is None:
-            import openai
+        return self._aclients.get()  # one pool per event loop
 
-            # One pool per event loop: pooled connections cannot move between loops.
-            client = openai.AsyncOpenAI(**self._settings())
-            self._aclients = {loop: client}
-        return client
+    def _new_async(self) -> Any:
+        import openai
+
+        return openai.AsyncOpenAI(**self._settings())
 
     def _args(
         self,
@@ -232,11 +228,11 @@ class OpenAIBackend(Backend):
         if self._client is not None:
             self._client.close()
             self._client = None
-        self._aclients = {}  # async pools belong to their loop; see aclose()
+        self._aclients.take()  # async pools belong to their loop; see aclose()
 
     async def aclose(self) -> None:
-        clients, self._aclients = list(self._aclients.values()), {}
-        for client in clients:
+        client = self._aclients.take()
+        if client is not None:
             await client.close()
         self.close()
 

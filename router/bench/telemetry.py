@@ -16,7 +16,6 @@ figures do not depend on which scorer is installed.
 from __future__ import annotations
 
 import gc
-import inspect
 import json
 import statistics
 import time
@@ -24,8 +23,6 @@ from typing import Any
 
 from router.backends.fake import FakeBackend
 from router.classify.complexity import HeuristicScorer
-from router.observe import Observer
-from router.telemetry import TelemetryObserver
 
 PROMPT_CHARS = 2000
 _SENTENCE = "Summarise the trade-offs of running a small model locally versus a hosted API. "
@@ -41,12 +38,8 @@ def _router(telemetry: bool) -> Any:
     from router.core import Router
 
     backend = FakeBackend("local-small", reply="A short scripted answer.", record=False)
-    kwargs: dict[str, Any] = {"scorer": HeuristicScorer()}
-    if "telemetry" in inspect.signature(Router.__init__).parameters:
-        kwargs["telemetry"] = telemetry  # on: the router builds its own TelemetryObserver
-    else:
-        kwargs["observer"] = TelemetryObserver() if telemetry else Observer()
-    return Router([backend], **kwargs)
+    # telemetry on: the router builds its own TelemetryObserver on the global providers
+    return Router([backend], scorer=HeuristicScorer(), telemetry=telemetry)
 
 
 def _hooks_us(router: Any, n: int, repeat: int = 5) -> float:

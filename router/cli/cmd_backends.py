@@ -12,7 +12,9 @@ import json
 from typing import Any
 
 from router.backends.base import Backend
-from router.cli.cmd_demo import add_tier_args
+from router.cli.common import add_tier_args, tier_kwargs
+from router.config import BackendSpec
+from router.errors import ConfigError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,35 +31,30 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _backends(args: argparse.Namespace) -> list[Backend]:
-    from router.backends.registry import build_backend
-
+def _specs(args: argparse.Namespace) -> list[BackendSpec]:
     if args.config is not None:
         from router.config import load_config
 
-        specs = load_config(args.config).backends
-    else:
-        from router.defaults import default_setup
+        return load_config(args.config).backends
+    from router.defaults import default_setup
 
-        kw = dict(
-            large_gguf=args.large_gguf, large_url=args.large_url, large_model=args.large_model
-        )
-        specs = default_setup(**kw).specs
-    built: list[Backend] = []
+    return default_setup(**tier_kwargs(args)).specs
+
+
+def _build(spec: BackendSpec) -> Backend | str:
+    """The backend, or why it cannot be built on this machine (e.g. its GGUF file is
+    missing): one backend that cannot be built must not hide the others."""
+    from router.backends.registry import build_backend
+
     try:
-        for spec in specs:
-            built.append(build_backend(spec))
-    except BaseException:
-        for b in built:
-            b.close()
-        raise
-    return built
+        return build_backend(spec)
+    except ConfigError as exc:
+        return str(exc)
 
 
 def describe(backend: Backend, probe: bool = True) -> dict[str, Any]:
     """One backend as a JSON-ready dict: spec (no secrets), health, metadata."""
-    spec = backend.spec.model_dump(exclude={"options"}, exclude_none=True)
-    out: dict[str, Any] = {**spec, "options": dict(backend.spec.options)}
+    out = _spec(backend.spec)
     if probe:
         h = backend.health()
         out["health"] = {"ok": h.ok, "detail": h.detail, "latency_ms": h.latency_ms}
@@ -65,13 +62,41 @@ def describe(backend: Backend, probe: bool = True) -> dict[str, Any]:
     return out
 
 
-def run(args: argparse.Namespace) -> int:
-    backends = _backends(args)
+def describe_unbuilt(spec: BackendSpec, reason: str) -> dict[str, Any]:
+    """A backend that could not be built: not OK, with the reason, and what its
+    configuration says about the model (no probe, whatever ``--no-health`` says)."""
+    from router.backends.registry import backend_class
+
+    out = _spec(spec)
+    out["health"] = {"ok": False, "detail": reason, "latency_ms": None}
     try:
-        rows = [describe(b, probe=not args.no_health) for b in backends]
+        facts = getattr(backend_class(spec.kind), "describe", None)
+        out["metadata"] = facts(spec) if facts is not None else {}
+    except ConfigError:
+        out["metadata"] = {}
+    return out
+
+
+def _spec(spec: BackendSpec) -> dict[str, Any]:
+    fields = spec.model_dump(exclude={"options"}, exclude_none=True)
+    return {**fields, "options": dict(spec.options)}
+
+
+def run(args: argparse.Namespace) -> int:
+    built: list[tuple[BackendSpec, Backend | str]] = []
+    try:
+        for spec in _specs(args):
+            built.append((spec, _build(spec)))
+        rows = [
+            describe(b, probe=not args.no_health)
+            if isinstance(b, Backend)
+            else describe_unbuilt(spec, b)
+            for spec, b in built
+        ]
     finally:
-        for b in backends:
-            b.close()
+        for _, b in built:
+            if isinstance(b, Backend):
+                b.close()
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2, default=str))
         return 0

@@ -14,8 +14,14 @@ import json
 import sys
 from typing import Any
 
-from router.cli.cmd_demo import add_tier_args, default_router_from_args, load_models
-from router.cli.common import add_request_args, parse_labels, single_text
+from router.cli.common import (
+    add_request_args,
+    add_tier_args,
+    default_router_from_args,
+    load_models,
+    parse_labels,
+    single_text,
+)
 from router.cli.main import UsageError
 from router.core import Router
 
@@ -32,7 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--team", help="team whose policy applies (default: the config's default)")
     p.add_argument("--stream", action="store_true", help="print the answer as it is generated")
     p.add_argument("--max-tokens", type=int, default=None, help="answer length cap")
-    p.add_argument("--temperature", type=float, default=None)
+    p.add_argument(
+        "--temperature",
+        type=float,
+        default=None,
+        help="sampling temperature (default: the backend's)",
+    )
     p.add_argument("--system", help="a system message to put first")
     add_tier_args(p)
     p.set_defaults(func=run)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from typing import Any
 
+from router.cli.common import add_tier_args, default_router_from_args, positive_int
 from router.core import Router
 from router.policy.model import TIER_RANK
 
@@ -34,13 +34,6 @@ HOW_TO = {
 }
 
 
-def add_tier_args(p: argparse.ArgumentParser) -> None:
-    """The flags that add larger tiers to the embedded default."""
-    p.add_argument("--large-gguf", metavar="PATH", help="a GGUF model for the large tier")
-    p.add_argument("--large-url", metavar="URL", help="an OpenAI-compatible server (…/v1)")
-    p.add_argument("--large-model", metavar="NAME", help="the model name on --large-url")
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "demo",
@@ -50,39 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "when configured. Prints each answer and its route with the reasons.",
     )
     add_tier_args(p)
-    p.add_argument("--max-tokens", type=int, default=96, help="answer length cap (default 96)")
+    p.add_argument(
+        "--max-tokens", type=positive_int, default=96, help="answer length cap (default 96)"
+    )
     p.add_argument("--json", action="store_true", help="print the turns as JSON")
     p.set_defaults(func=run)
-
-
-def default_router_from_args(
-    args: argparse.Namespace, *, load: bool = True
-) -> tuple[Router, dict[str, str]]:
-    """The embedded default with the tiers the flags add (loaded, with progress on stderr,
-    unless ``load=False``), and a sentence about each tier."""
-    from router.defaults import default_router, default_setup
-
-    kw = dict(large_gguf=args.large_gguf, large_url=args.large_url, large_model=args.large_model)
-    notes = default_setup(**kw).notes
-    router = default_router(**kw)
-    if load:
-        load_models(router)
-    return router, notes
-
-
-def load_models(router: Router) -> None:
-    """Load in-process models now, saying so on stderr (loading can take seconds)."""
-    for backend in router.backends.values():
-        load = getattr(backend, "load", None)
-        if load is None or getattr(backend, "loaded", True):
-            continue
-        print(f"loading {backend.spec.model} ...", end=" ", file=sys.stderr, flush=True)
-        try:
-            seconds = load()
-        except Exception:
-            print("failed", file=sys.stderr)
-            raise
-        print(f"done in {seconds:.1f} s", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,6 +78,8 @@ def _converse(router: Router, max_tokens: int) -> list[dict[str, Any]]:
         answer = resp.text.strip()
         history.append({"role": "assistant", "content": answer})
         usage = resp.usage
+        route = resp.route.to_dict() if resp.route is not None else {}
+        failed, fell_back_to = _failures(route)
         out.append(
             {
                 "about": about,
@@ -121,10 +88,30 @@ def _converse(router: Router, max_tokens: int) -> list[dict[str, Any]]:
                 "seconds": round(seconds, 3),
                 "prompt_tokens": usage.prompt_tokens if usage else None,
                 "completion_tokens": usage.completion_tokens if usage else None,
-                "route": resp.route.to_dict() if resp.route is not None else {},
+                "failed_attempts": failed,
+                "fell_back_to": fell_back_to,
+                "route": route,
             }
         )
     return out
+
+
+def _failures(route: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:
+    """The attempts that failed (backend, error type, message), and the backend that
+    answered instead when it is another one (``None`` when nothing fell back)."""
+    failed = [
+        {
+            "backend": a["backend"],
+            "retry": a["retry"],
+            "error_type": a.get("error_type"),
+            "error": a.get("error"),
+        }
+        for a in route.get("attempts", [])
+        if a["outcome"] != "ok"
+    ]
+    served = route.get("backend")
+    moved = served is not None and any(f["backend"] != served for f in failed)
+    return failed, served if moved else None
 
 
 def _print_turn(t: dict[str, Any], router: Router) -> None:
@@ -140,6 +127,14 @@ def _print_turn(t: dict[str, Any], router: Router) -> None:
     excluded = [c for c in r["candidates"] if not c["eligible"]]
     for i, c in enumerate(excluded):
         print(f"  {'excluded' if i == 0 else '':<10} {c['backend']}: {'; '.join(c['reasons'])}")
+    for i, f in enumerate(t["failed_attempts"]):
+        retry = f", retry {f['retry']}" if f["retry"] else ""
+        error = (f["error"] or "").removeprefix(f"{f['backend']}: ")
+        detail = f" ({error})" if error else ""
+        label = "failed" if i == 0 else ""
+        print(f"  {label:<10} {f['backend']}{retry}: {f['error_type']}{detail}")
+    if t["fell_back_to"] is not None:
+        print(f"  {'fallback':<10} fell back to {t['fell_back_to']}")
     policy = router.policies[r["team"]].policy
     for cls in r["classification"].get("pii", []):
         action = policy.privacy.action(cls)

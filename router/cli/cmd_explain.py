@@ -11,6 +11,7 @@ import argparse
 import sys
 from collections import Counter
 
+from router.classify.classifier import check_labels
 from router.cli.common import add_request_args, batch_items, emit, parse_labels, single_text
 from router.core import Router
 from router.errors import RouterError
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if args.team is not None:
         router.policies[args.team]  # unknown team: one clear error before any work
     if args.batch:
-        return _batch(router, args.team, labels)
+        return _batch(router, args.team, labels, args.conversation)
     e = router.explain(
         single_text(args), team=args.team, labels=labels, conversation_id=args.conversation
     )
@@ -86,16 +87,27 @@ _FACTS = (
 )
 
 
-def _batch(router: Router, team: str | None, labels: dict[str, str]) -> int:
+def _batch(
+    router: Router, team: str | None, labels: dict[str, str], conversation: str | None
+) -> int:
+    """One explanation per line; a line's own ``labels`` add to ``--label``, and its
+    ``team`` and ``conversation_id`` win over ``--team`` and ``--conversation``."""
     tiers: Counter[str] = Counter()
     cost = 0.0
     n = failed = 0
     for line, item, error in batch_items():
         if error is None and item is not None:
             try:
-                item_labels = {**labels, **(item.pop("labels", None) or {})}
+                item_labels = {**labels, **check_labels(item.pop("labels", None))}
                 item_team = item.pop("team", None) or team
-                e = router.explain(item.pop("messages"), team=item_team, labels=item_labels, **item)
+                item_conversation = item.pop("conversation_id", None) or conversation
+                e = router.explain(
+                    item.pop("messages"),
+                    team=item_team,
+                    labels=item_labels,
+                    conversation_id=item_conversation,
+                    **item,
+                )
             except RouterError as exc:
                 error = f"line {line}: {exc}"
             else:

@@ -6,7 +6,8 @@
   share of the file's prompts to the strong tier.
 * ``eval --outcomes FILE... [--model MODEL] [--json] [--plot curve.png] [--cv K]`` prints APGR,
   CPT(50%), CPT(80%) and both tiers' accuracy per file, for the shipped model, a given model,
-  or (``--cv``) a model cross-validated on the files themselves.
+  or (``--cv``) a model cross-validated on the files themselves, trained with the knobs
+  ``--c``, ``--word-min-rows``, ``--dense-scale`` and ``--segment-min-df`` when given.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "calibrate",
         help="find the threshold for a target share of strong-tier calls",
+        description="Score the prompts of the outcomes files and find the threshold that sends "
+        "the target share of them to the strong tier; report the share and accuracy reached, "
+        "and the threshold the model's own share table gives for that share.",
     )
     p.add_argument("--outcomes", nargs="+", required=True, metavar="FILE", help=_OUTCOMES_HELP)
     p.add_argument(
@@ -74,8 +78,37 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", metavar="MODEL", help="model file (default: the shipped model)")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.add_argument("--plot", metavar="PNG", help="draw quality vs strong share (matplotlib)")
-    p.add_argument("--cv", type=int, default=0, metavar="K", help="K-fold cross-validation")
+    p.add_argument(
+        "--cv",
+        type=int,
+        default=None,
+        metavar="K",
+        help="K-fold cross-validation, 2 <= K <= the number of outcomes",
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the --cv folds")
+    knobs = p.add_argument_group("training knobs of --cv (default: those of the shipped model)")
+    knobs.add_argument("--c", type=float, default=None, help="inverse L2 strength (0.3)")
+    knobs.add_argument(
+        "--word-min-rows",
+        type=int,
+        default=None,
+        metavar="N",
+        help="a segment with fewer prompts is scored without words (100)",
+    )
+    knobs.add_argument(
+        "--dense-scale",
+        type=float,
+        default=None,
+        metavar="X",
+        help="scale of the standardised dense features; above 1 they are penalised less (1)",
+    )
+    knobs.add_argument(
+        "--segment-min-df",
+        type=int,
+        default=None,
+        metavar="N",
+        help="prompts of a segment a word needs for a per-segment weight (2)",
+    )
     p.set_defaults(func=run_eval)
 
 
@@ -85,9 +118,22 @@ def _say(args: argparse.Namespace, message: str) -> None:
 
 
 def _read(paths: list[str]) -> list[tuple[str, list[Any]]]:
-    from router.learned.outcomes import read_outcomes
+    from router.learned.outcomes import read_many
 
-    return [(p, read_outcomes(p)) for p in paths]
+    return read_many(paths)
+
+
+_KNOBS = ("c", "word_min_rows", "dense_scale", "segment_min_df")
+
+
+def _knobs(args: argparse.Namespace) -> dict[str, Any]:
+    """The training knobs given on the command line, as :class:`TrainConfig` fields."""
+    knobs = {k: getattr(args, k, None) for k in _KNOBS}
+    knobs = {k: v for k, v in knobs.items() if v is not None}
+    for k in ("c", "dense_scale"):
+        if k in knobs and not knobs[k] > 0:
+            raise UsageError(f"--{k.replace('_', '-')} must be > 0")
+    return knobs
 
 
 def _scorer(path: str | None) -> Any:
@@ -103,14 +149,7 @@ def run_train(args: argparse.Namespace) -> int:
     rows = [row for _, file_rows in files for row in file_rows]
     if len(rows) < 10:
         raise UsageError(f"need at least 10 outcomes to train, got {len(rows)}")
-    knobs: dict[str, Any] = {"seed": args.seed}
-    if args.c is not None:
-        if args.c <= 0:
-            raise UsageError("--c must be > 0")
-        knobs["c"] = args.c
-    if args.word_min_rows is not None:
-        knobs["word_min_rows"] = args.word_min_rows
-    config = TrainConfig(**knobs)
+    config = TrainConfig(seed=args.seed, **_knobs(args))
     _say(args, f"{len(rows)} outcomes from {len(files)} file(s)")
     sources = [Path(p).name for p, _ in files]
     model = train_model(rows, config, sources=sources, progress=lambda m: _say(args, m))
@@ -175,17 +214,26 @@ def run_eval(args: argparse.Namespace) -> int:
         from router.learned.plot import require_matplotlib
 
         require_matplotlib()  # before any work, not after it
-    files = _read(args.outcomes)
-    if args.cv:
+    knobs = _knobs(args)
+    if args.cv is None:
+        if knobs:
+            flags = ", ".join(f"--{k.replace('_', '-')}" for k in knobs)
+            raise UsageError(f"{flags}: training knobs apply to --cv only")
+    else:
         if args.model:
             raise UsageError("--cv trains its own models; drop --model")
         if args.cv < 2:
-            raise UsageError("--cv needs at least 2 folds")
+            raise UsageError(f"--cv needs at least 2 folds, got {args.cv}")
+    files = _read(args.outcomes)
+    if args.cv is not None:
+        n = sum(len(rows) for _, rows in files)
+        if args.cv > n:
+            raise UsageError(f"--cv needs at most as many folds as outcomes ({n}), got {args.cv}")
         from router.learned.train import TrainConfig
 
         lines = cross_validate(
             files,
-            TrainConfig(seed=args.seed, quantile_folds=0),
+            TrainConfig(seed=args.seed, quantile_folds=0, **knobs),
             folds=args.cv,
             seed=args.seed,
             progress=lambda m: _say(args, m),

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
-import sys
-from pathlib import Path
+import functools
+
+from router.cli.common import write_or_check
+
+WIDTH = 98
+"""Characters per line of the help texts in the reference, whatever the terminal."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,12 +22,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _fixed_width(parser: argparse.ArgumentParser) -> None:
+    """Format this parser's help at :data:`WIDTH` columns (keeping its formatter class)."""
+    parser.formatter_class = functools.partial(parser.formatter_class, width=WIDTH)
+
+
 def cli_reference() -> str:
     from router.cli.main import build_parser
 
-    os.environ["COLUMNS"] = "100"  # stable wrapping, whatever the terminal
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    _fixed_width(parser)
+    for p in sub.choices.values():
+        _fixed_width(p)
     out = [
         "# CLI reference",
         "",
@@ -43,15 +53,5 @@ def cli_reference() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    text = cli_reference()
-    if not args.out:
-        sys.stdout.write(text)
-        return 0
-    path = Path(args.out)
-    if args.check:
-        if not path.is_file() or path.read_text(encoding="utf-8") != text:
-            print(f"out of date: {args.out}", file=sys.stderr)
-            return 2
-        return 0
-    path.write_text(text, encoding="utf-8")
-    return 0
+    targets = [(args.out, cli_reference())]
+    return write_or_check("reference", targets, check=args.check, flags="--out")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
+from router.cli.common import write_or_check
 from router.policy.schema import reference_markdown, schema_text
 
 
@@ -25,23 +24,4 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     targets = [(args.out, schema_text()), (args.docs, reference_markdown())]
-    if not args.out and not args.docs:
-        sys.stdout.write(schema_text())
-        return 0
-    stale = []
-    for path, text in targets:
-        if not path:
-            continue
-        p = Path(path)
-        if args.check:
-            if not p.is_file() or p.read_text(encoding="utf-8") != text:
-                stale.append(path)
-        else:
-            p.write_text(text, encoding="utf-8")
-    if stale:
-        print(
-            f"out of date: {', '.join(stale)} (run hybrid-router schema without --check)",
-            file=sys.stderr,
-        )
-        return 2
-    return 0
+    return write_or_check("schema", targets, check=args.check, flags="--out and/or --docs")

@@ -1,18 +1,25 @@
-"""Helpers shared by sub-commands: reading requests, labels and batches; printing JSON."""
+"""Helpers shared by sub-commands: reading requests, labels and batches; printing JSON;
+argument types; writing or checking generated files; the embedded default's tier flags."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from router.cli.main import UsageError
 
+if TYPE_CHECKING:
+    from router.core import Router
+
 
 def add_request_args(p: argparse.ArgumentParser, *, batch: bool = True) -> None:
-    p.add_argument("text", nargs="?", help="the user message (omit with --batch)")
+    text_help = "the user message (omit with --batch)" if batch else "the user message"
+    p.add_argument("text", nargs="?", help=text_help)
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument(
         "--label",
@@ -42,8 +49,21 @@ def parse_labels(items: list[str]) -> dict[str, str]:
 
 def single_text(args: argparse.Namespace) -> str:
     if args.text is None:
-        raise UsageError("give the message text, or --batch to read JSON lines from stdin")
+        if hasattr(args, "batch"):  # only commands that have --batch may offer it
+            raise UsageError("give the message text, or --batch to read JSON lines from stdin")
+        raise UsageError("give the message text")
     return args.text
+
+
+def positive_int(value: str) -> int:
+    """An ``argparse`` type: an integer of at least 1."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {value!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
+    return n
 
 
 def batch_items(stream: Any = None) -> Iterator[tuple[int, dict[str, Any] | None, str | None]]:
@@ -84,3 +104,93 @@ def batch_items(stream: Any = None) -> Iterator[tuple[int, dict[str, Any] | None
 
 def emit(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def write_or_check(
+    command: str, targets: Sequence[tuple[str | None, str]], *, check: bool, flags: str
+) -> int:
+    """Write each ``(path, text)`` whose path was given, or with ``check`` compare instead
+    and return 2 naming the files that are out of date. With no path given, print the first
+    text to stdout; ``--check`` then has nothing to compare and is a usage error (``flags``
+    names the options that give paths, for the message)."""
+    given = [(path, text) for path, text in targets if path]
+    if not given:
+        if check:
+            raise UsageError(f"--check compares files: give {flags}")
+        sys.stdout.write(targets[0][1])
+        return 0
+    stale = []
+    for path, text in given:
+        p = Path(path)
+        if check:
+            if not p.is_file() or p.read_text(encoding="utf-8") != text:
+                stale.append(path)
+            continue
+        try:
+            p.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    if stale:
+        print(
+            f"out of date: {', '.join(stale)} (run hybrid-router {command} without --check)",
+            file=sys.stderr,
+        )
+        return 2
+    return 0
+
+
+# --- the embedded default's larger tiers (demo, chat, backends) --------------------------
+
+
+def add_tier_args(p: argparse.ArgumentParser) -> None:
+    """The flags that add larger tiers to the embedded default."""
+    p.add_argument("--large-gguf", metavar="PATH", help="a GGUF model for the large tier")
+    p.add_argument("--large-url", metavar="URL", help="an OpenAI-compatible server (…/v1)")
+    p.add_argument("--large-model", metavar="NAME", help="the model name on --large-url")
+
+
+def tier_kwargs(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``--large-*`` flags as arguments of :func:`router.defaults.default_setup`.
+
+    ``--large-model`` names the model on a server, so it needs a server URL (the flag or
+    the environment); alone it would be ignored without a word.
+    """
+    from router.defaults import ENV_LARGE_URL
+
+    if args.large_model and not (args.large_url or os.environ.get(ENV_LARGE_URL)):
+        raise UsageError(f"--large-model names the model on --large-url (or ${ENV_LARGE_URL})")
+    return {
+        "large_gguf": args.large_gguf,
+        "large_url": args.large_url,
+        "large_model": args.large_model,
+    }
+
+
+def default_router_from_args(
+    args: argparse.Namespace, *, load: bool = True
+) -> tuple[Router, dict[str, str]]:
+    """The embedded default with the tiers the flags add (loaded, with progress on stderr,
+    unless ``load=False``), and a sentence about each tier."""
+    from router.defaults import default_router, default_setup
+
+    kw = tier_kwargs(args)
+    notes = default_setup(**kw).notes
+    router = default_router(**kw)
+    if load:
+        load_models(router)
+    return router, notes
+
+
+def load_models(router: Router) -> None:
+    """Load in-process models now, saying so on stderr (loading can take seconds)."""
+    for backend in router.backends.values():
+        load = getattr(backend, "load", None)
+        if load is None or getattr(backend, "loaded", True):
+            continue
+        print(f"loading {backend.spec.model} ...", end=" ", file=sys.stderr, flush=True)
+        try:
+            seconds = load()
+        except Exception:
+            print("failed", file=sys.stderr)
+            raise
+        print(f"done in {seconds:.1f} s", file=sys.stderr)

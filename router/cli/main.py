@@ -11,6 +11,7 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from router import __version__
 from router.errors import RouterError
@@ -36,21 +37,23 @@ class UsageError(Exception):
     """A mistake on the command line that argparse cannot see (e.g. an unreadable file)."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """``argparse`` with a one-line error: a mistake is named, not followed by the usage
+    block (``--help`` shows that). Sub-command parsers are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="hybrid-router",
         description="Route chat requests to local or remote models by team policy.",
     )
     parser.add_argument("--version", action="version", version=f"hybrid-router {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # a command not built yet
-                continue
-            raise
-        module.register(sub)
+        importlib.import_module(name).register(sub)
     return parser
 
 

@@ -2,30 +2,27 @@
 
 All files are pooled and trained together, as ``hybrid-router train`` does; each file's rows
 are dealt into ``k`` folds with a fixed seed, every row is scored by the model trained
-without its fold, and the out-of-fold scores are evaluated file by file. Run::
+without its fold, and the out-of-fold scores are evaluated file by file. From the command line::
 
-    python -m router.learned.cv tests/data/routing-outcomes/*.jsonl --folds 5 --seed 0
+    hybrid-router eval --cv 5 --seed 0 --json --outcomes tests/data/routing-outcomes/*.jsonl
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
-import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from router.learned.features import extract
 from router.learned.metrics import routing_curve
-from router.learned.outcomes import Outcome, read_outcomes
+from router.learned.outcomes import Outcome
 from router.learned.train import TrainConfig, train_model
 
-__all__ = ["cross_validate", "main", "summarise"]
+__all__ = ["cross_validate", "summarise"]
 
 
 def summarise(name: str, scores: Sequence[float], rows: Sequence[Outcome]) -> dict[str, Any]:
-    """The metrics line printed by ``eval`` and ``cv`` for one file."""
+    """The metrics line ``hybrid-router eval`` prints for one file."""
     curve = routing_curve(scores, [r.weak_correct for r in rows], [r.strong_correct for r in rows])
     return {
         "file": name,
@@ -85,32 +82,3 @@ def cross_validate(
             line["_scores"] = scores[a:b]
         out.append(line)
     return out
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m router.learned.cv", description=__doc__)
-    parser.add_argument("outcomes", nargs="+", help="outcomes files (JSON lines)")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--c", type=float, default=TrainConfig.c, help="inverse L2 strength")
-    parser.add_argument("--dense-scale", type=float, default=TrainConfig.dense_scale)
-    parser.add_argument("--segment-min-df", type=int, default=TrainConfig.segment_min_df)
-    parser.add_argument("--word-min-rows", type=int, default=TrainConfig.word_min_rows)
-    args = parser.parse_args(argv)
-    files = [(p, read_outcomes(p)) for p in args.outcomes]
-    config = TrainConfig(
-        c=args.c,
-        dense_scale=args.dense_scale,
-        segment_min_df=args.segment_min_df,
-        word_min_rows=args.word_min_rows,
-        seed=args.seed,
-        quantile_folds=0,
-    )
-    say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
-    for line in cross_validate(files, config, folds=args.folds, seed=args.seed, progress=say):
-        print(json.dumps(line))
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

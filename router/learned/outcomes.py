@@ -22,7 +22,7 @@ from typing import IO
 
 from router.errors import OutcomesError
 
-__all__ = ["Outcome", "OutcomesError", "parse_outcomes", "read_outcomes"]
+__all__ = ["Outcome", "OutcomesError", "parse_outcomes", "read_many", "read_outcomes"]
 
 
 @dataclass(frozen=True, slots=True)
