@@ -11,7 +11,7 @@ from router.backends.fake import FakeBackend
 from router.classify import Classification, Classifier, ComplexityScorer, Detection
 from router.completion import ChatCompletion, ChatCompletionChunk, Usage
 from router.config import BackendSpec, Capabilities, Price, RouterConfig, load_config
-from router.core import Explanation, Router
+from router.core import Router
 from router.decision import BackendState, Candidate, Decision, decide
 from router.errors import (
     AllAttemptsFailed,
@@ -38,6 +38,7 @@ from router.errors import (
     StreamInterrupted,
     UnknownTeam,
 )
+from router.explanation import Explanation
 from router.messages import ChatRequest, parse_request
 from router.observe import Observer, RequestContext
 from router.policy import Policy, PolicySet, TeamPolicy, load_policy

@@ -56,7 +56,7 @@ def _check_config(path: Path) -> list[str]:
     try:
         policies = PolicySet.from_directory(directory)
     except PolicyError as exc:
-        return [*problems, str(exc)]
+        return [*problems, str(exc), *(str(more) for more in exc.also)]
     names = {b.name for b in config.backends}
     for team in policies.values():
         r = team.policy.routing
@@ -84,5 +84,5 @@ def validate_paths(paths: Iterable[Path]) -> tuple[list[str], int]:
             else:
                 load_policy(f, directory=f.parent)
         except PolicyError as exc:
-            problems.append(str(exc))
+            problems += [str(exc), *(str(more) for more in exc.also)]
     return problems, len(files)

@@ -48,6 +48,7 @@ class Usage(BaseModel):
 
     @property
     def reasoning_tokens(self) -> int:
+        """Reasoning tokens, part of ``completion_tokens`` (0 when not reported)."""
         d = self.completion_tokens_details
         return d.reasoning_tokens if d is not None else 0
 
@@ -153,6 +154,7 @@ class ChatCompletionChunk(BaseModel):
 
     @property
     def text(self) -> str:
+        """This chunk's text ("" for chunks without content)."""
         if not self.choices:
             return ""
         return self.choices[0].delta.content or ""

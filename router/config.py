@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from router.errors import ConfigError
 from router.policy.model import Tier
-from router.yamlio import load_yaml, load_yaml_file
+from router.yamlio import load_yaml_file
 
 Zone = Literal["local", "remote"]
 """``local``: the data stays on machines you control. ``remote``: it leaves them."""
@@ -48,6 +48,7 @@ class Price(BaseModel):
     output_per_mtok: float = Field(default=0.0, ge=0)
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
+        """US dollars for this many input and output tokens."""
         return (input_tokens * self.input_per_mtok + output_tokens * self.output_per_mtok) / 1e6
 
 
@@ -188,22 +189,22 @@ def parse_config(data: Any, *, file: str, lines: Any) -> RouterConfig:
     try:
         return RouterConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = tuple(err["loc"])
-        dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        raise ConfigError(f"{dotted}: {msg}", file=file, line=lines.line(loc)) from None
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(err["loc"])
+            dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
+            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(
+                ConfigError(f"{dotted.lstrip('.')}: {msg}", file=file, line=lines.line(loc))
+            )
+        problems[0].also = tuple(problems[1:])
+        raise problems[0] from None
 
 
 def load_config(path: str | Path) -> RouterConfig:
     """Read and validate a router configuration file. Raises :class:`ConfigError`."""
     data, lines = load_yaml_file(path)
     return parse_config(data, file=str(path), lines=lines)
-
-
-def load_config_text(text: str, file: str = "<string>") -> RouterConfig:
-    data, lines = load_yaml(text, file)
-    return parse_config(data, file=file, lines=lines)
 
 
 def policies_dir(config: RouterConfig, config_path: str | Path) -> Path | None:

@@ -13,65 +13,32 @@ Where things happen, in order, for every request::
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from router import errors
-from router.attempts import Call
+from router.attempts import Call, bounded
 from router.backends.base import Backend
 from router.classify.classifier import Classifier, check_labels
 from router.classify.complexity import ComplexityScorer, default_scorer
 from router.classify.types import Classification
 from router.completion import ChatCompletion
 from router.config import BackendSpec, RouterConfig, load_config, policies_dir
+from router.conversations import ConversationTiers
 from router.decision import BackendState, Decision, decide, estimate_cost, exclusions
+from router.explanation import Explanation
 from router.messages import MessagesInput, parse_request
-from router.observe import SILENT, Observer, RequestContext, safe
+from router.observe import SILENT, Observer, RequestContext, build_observer, safe
 from router.plan import AttemptPlan
+from router.policy.calibrate import calibrate_policies
 from router.policy.load import PolicySet, TeamPolicy
 from router.resilience.budget import Budgets, BudgetStore
 from router.resilience.health import HealthBook
 from router.resilience.latency import prior_from_metadata
 from router.route import RouteRecord
 from router.stream import AsyncRoutedStream, RoutedStream
-
-_STICKY_MAX = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """What the router would do with a request, without calling any model."""
-
-    decision: Decision
-    classification: Classification
-    policy: dict[str, Any]
-    backends: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """Facts about each candidate's model (GGUF architecture, experts, context ...)."""
-
-    @property
-    def backend(self) -> str | None:
-        c = self.decision.chosen
-        return c.backend if c else None
-
-    def to_dict(self) -> dict[str, Any]:
-        chosen = self.decision.chosen
-        return {
-            "backend": chosen.backend if chosen else None,
-            "tier": chosen.tier if chosen else None,
-            "zone": chosen.zone if chosen else None,
-            "required_tier": self.decision.required_tier,
-            "reasons": list(self.decision.reasons),
-            "candidates": [c.to_dict() for c in self.decision.candidates],
-            "classification": self.classification.to_dict(),
-            "policy": self.policy,
-            "estimated_cost_usd": round(chosen.estimated_cost_usd, 8) if chosen else None,
-            "backends": self.backends,
-        }
 
 
 class Router:
@@ -111,11 +78,11 @@ class Router:
             policies = PolicySet(())
         elif not isinstance(policies, PolicySet):
             policies = PolicySet(policies)
-        self.policies = self._calibrate(policies)
+        self.policies = calibrate_policies(policies, self.classifier.scorer)
         self.default_team = default_team
         self.policies[default_team]  # fail now, not on the first request
         self.observer = safe(
-            _observers(
+            build_observer(
                 observer,
                 telemetry,
                 tracer_provider,
@@ -131,8 +98,7 @@ class Router:
             if b.spec.expected_latency_ms is None:
                 self.health.set_prior(b.spec.name, prior_from_metadata(b.metadata()))
         self.budget = Budgets(budget_store)
-        self._sticky: OrderedDict[str, str] = OrderedDict()
-        self._sticky_lock = threading.Lock()
+        self._conversations = ConversationTiers()
         self._described: dict[str, dict[str, Any]] = {}
 
     # --- construction -----------------------------------------------------------------
@@ -158,6 +124,7 @@ class Router:
     def from_config_object(
         cls, config: RouterConfig, policies: PolicySet, *, build: Any = None, **kwargs: Any
     ) -> Router:
+        """A router from an already validated configuration and policy set."""
         if build is None:
             from router.backends.registry import build_backend as build
         built: list[Backend] = []
@@ -179,44 +146,11 @@ class Router:
 
         return default_router(**kwargs)
 
-    def _calibrate(self, policies: PolicySet) -> PolicySet:
-        """Turn policies that state a share of traffic per tier into thresholds for our
-        scorer. An uncalibrated scorer uses the policy's thresholds, which must then be
-        stated in the policy (or a policy it extends)."""
-        scorer = self.classifier.scorer
-        convert = getattr(scorer, "threshold_for_share", None)
-        out = []
-        for team in policies.values():
-            quality = team.policy.quality
-            shares = quality.shares
-            if shares is None or (shares.large is None and shares.proprietary is None):
-                out.append(team)
-                continue
-            if convert is None:
-                if "thresholds" not in quality.model_fields_set:
-                    raise errors.PolicyError(
-                        f"quality.shares needs a calibrated scorer; {scorer.name!r} is not",
-                        file=team.source,
-                        hint="state quality.thresholds as well (they apply to such scorers)",
-                    )
-                out.append(team)
-                continue
-            update = {
-                tier: round(float(convert(share)), 6)
-                for tier, share in (("large", shares.large), ("proprietary", shares.proprietary))
-                if share is not None
-            }
-            thresholds = quality.thresholds.model_copy(update=update)
-            policy = team.policy.model_copy(
-                update={"quality": quality.model_copy(update={"thresholds": thresholds})}
-            )
-            out.append(TeamPolicy(team.team, policy, team.source, team.sha256, team.chain))
-        return PolicySet(out)
-
     # --- public API -----------------------------------------------------------------
 
     @property
     def backends(self) -> Mapping[str, Backend]:
+        """The backends by name (a copy)."""
         return dict(self._backends)
 
     def classify(
@@ -303,7 +237,7 @@ class Router:
                 try:
                     # Backends enforce the timeout themselves; this bound, a second
                     # later, is the safety net for one that does not.
-                    response = await _bounded(
+                    response = await bounded(
                         self._backends[step.spec.name].achat(
                             p.request, timeout=step.timeout_s, headers=p.headers
                         ),
@@ -357,6 +291,7 @@ class Router:
             b.close()
 
     async def aclose(self) -> None:
+        """The async twin of :meth:`close`."""
         for b in self._backends.values():
             await b.aclose()
 
@@ -378,7 +313,7 @@ class Router:
         return self.health.states(self._backends, output_tokens)
 
     def _decide(self, c: Classification, tp: TeamPolicy, conversation_id: str | None) -> Decision:
-        previous = self._sticky.get(conversation_id) if conversation_id else None
+        previous = self._conversations.tier(conversation_id) if conversation_id else None
         exhausted = self.budget.exhausted(tp)
         states = self._states(c.max_output_tokens or tp.policy.cost.assumed_output_tokens)
         return decide(
@@ -413,7 +348,7 @@ class Router:
             ctx.route = RouteRecord.from_decision(decision, c, self._describe(tp))
             ctx.observer.decided(ctx, time.perf_counter() - started)
             if not decision.ranked:
-                self._raise_no_route(ctx, decision, tp)
+                self._raise_no_route(decision, tp)
         except BaseException as exc:
             ctx.observer.request_finished(ctx, exc)
             raise
@@ -423,7 +358,7 @@ class Router:
         ctx.route.overhead_ms = (time.perf_counter() - started) * 1000.0
         return Call(self, ctx, request, plan)
 
-    def _raise_no_route(self, ctx: RequestContext, decision: Decision, tp: TeamPolicy):
+    def _raise_no_route(self, decision: Decision, tp: TeamPolicy) -> None:
         exhausted = self.budget.exhausted(tp)
         if exhausted and tp.policy.cost.on_budget_exhausted == "reject":
             raise errors.BudgetExceeded(
@@ -466,57 +401,10 @@ class Router:
     def remember_tier(self, ctx: RequestContext, tier: str) -> None:
         """Note the tier that served a conversation, for stickiness."""
         cid = ctx.extra.get("conversation_id")
-        if not cid:
-            return
-        with self._sticky_lock:
-            self._sticky[cid] = tier
-            self._sticky.move_to_end(cid)
-            if len(self._sticky) > _STICKY_MAX:
-                self._sticky.popitem(last=False)
+        if cid:
+            self._conversations.remember(cid, tier)
 
 
 def _check_conversation(conversation_id: Any) -> None:
     if conversation_id is not None and not isinstance(conversation_id, str):
         raise errors.InvalidRequest("conversation_id must be a string", field="conversation_id")
-
-
-async def _bounded(awaitable: Any, seconds: float) -> Any:
-    """``await awaitable``, cancelled after ``seconds``. ``asyncio.timeout`` (3.11+) costs a
-    timer; ``wait_for`` also wraps the call in a task, which shows at thousands of calls
-    per second."""
-    if hasattr(asyncio, "timeout"):
-        async with asyncio.timeout(seconds):
-            return await awaitable
-    return await asyncio.wait_for(awaitable, seconds)
-
-
-def _observers(
-    observer: Observer | None,
-    telemetry: bool,
-    tracer_provider: Any,
-    meter_provider: Any,
-    capture_content: bool | None,
-    backends: Mapping[str, Backend],
-) -> Observer | None:
-    """The router's observer: OpenTelemetry (unless turned off) plus the caller's own."""
-    found: list[Observer] = []
-    if telemetry:
-        from router.telemetry import TelemetryObserver
-
-        found.append(
-            TelemetryObserver(
-                tracer_provider,
-                meter_provider,
-                capture_content=capture_content,
-                backends=backends,
-            )
-        )
-    if observer is not None:
-        found.append(observer)
-    if not found:
-        return None
-    if len(found) == 1:
-        return found[0]
-    from router.observe import MultiObserver
-
-    return MultiObserver(found)

@@ -64,6 +64,7 @@ class Candidate:
     redact: frozenset[str] = frozenset()
 
     def to_dict(self) -> dict[str, Any]:
+        """This candidate as JSON-ready values."""
         out: dict[str, Any] = {
             "backend": self.backend,
             "tier": self.tier,
@@ -101,10 +102,12 @@ class Decision:
 
     @property
     def chosen(self) -> Candidate | None:
+        """The first-ranked candidate, or ``None`` when nothing is allowed."""
         return self.ranked[0] if self.ranked else None
 
     @property
     def candidates(self) -> tuple[Candidate, ...]:
+        """Every backend considered: ranked ones first, then excluded ones."""
         return self.ranked + self.excluded
 
 
@@ -165,12 +168,12 @@ def required_tier(
         thr = thresholds[t]
         if thr is not None and score >= thr:
             tier = t
-            reasons.append(f"complexity {score:.2f} >= {thr:.2f}: tier {t} needed (policy {name})")
+            reasons.append(f"complexity {score:.3f} >= {thr:.3f}: tier {t} needed (policy {name})")
             break
     else:
         thr = thresholds["large"]
         if thr is not None:
-            reasons.append(f"complexity {score:.2f} < {thr:.2f}: tier small is enough")
+            reasons.append(f"complexity {score:.3f} < {thr:.3f}: tier small is enough")
     by_rule = tier
     task_tier = q.tasks.get(classification.task)
     if task_tier is not None and TIER_RANK[task_tier] > TIER_RANK[by_rule]:
@@ -190,8 +193,8 @@ def required_tier(
         thr = thresholds.get(tier) if tier == by_rule else None
         if thr is not None and score < thr + st.margin:
             reasons.append(
-                f"conversation stays on tier {prev}: {score:.2f} is not clearly above "
-                f"{thr:.2f} + margin {st.margin:.2f} (stickiness)"
+                f"conversation stays on tier {prev}: {score:.3f} is not clearly above "
+                f"{thr:.3f} + margin {st.margin:.3f} (stickiness)"
             )
             return prev, reasons
     return by_rule, reasons

@@ -60,6 +60,9 @@ class PolicyError(RouterError, ValueError):
     ``str(error)`` is ``file:line: message (hint)``, the form editors and CI understand.
     """
 
+    also: tuple[PolicyError, ...] = ()
+    """Further problems found in the same file (``validate`` reports them all)."""
+
     def __init__(
         self, message: str, *, file: str = "", line: int | None = None, hint: str = ""
     ) -> None:

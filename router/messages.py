@@ -208,12 +208,14 @@ class ChatRequest(BaseModel):
 
     @property
     def stop_list(self) -> list[str]:
+        """The stop sequences as a list (empty when none)."""
         if self.stop is None:
             return []
         return [self.stop] if isinstance(self.stop, str) else list(self.stop)
 
     @property
     def wants_json(self) -> bool:
+        """Whether the request asks for JSON output."""
         return self.response_format is not None and self.response_format.type != "text"
 
     def generation_params(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ raise: the router shields itself from a failing observer (see :func:`safe`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,8 @@ class Observer:
         telemetry observer does when no SDK is configured, so it costs next to nothing)."""
         return True
 
-    def decided(self, ctx: RequestContext, decision_s: float) -> None: ...
+    def decided(self, ctx: RequestContext, decision_s: float) -> None:
+        """The decision is made; ``decision_s`` is how long classifying and deciding took."""
 
     def attempt_started(self, ctx: RequestContext, spec: BackendSpec, retry: int) -> Any:
         """Called before each attempt; the return value is handed to ``attempt_finished``."""
@@ -65,30 +67,39 @@ class Observer:
         attempt: Attempt,
         response: ChatCompletion | None,
         error: BaseException | None,
-    ) -> None: ...
+    ) -> None:
+        """An attempt ended: ``response`` when it answered, ``error`` when it failed."""
 
     def first_chunk(self, ctx: RequestContext, spec: BackendSpec, token: Any, ttfc_s: float):
         """A streaming attempt delivered its first chunk after ``ttfc_s`` seconds."""
 
     def retry_scheduled(
         self, ctx: RequestContext, spec: BackendSpec, delay_s: float, error: BaseException
-    ) -> None: ...
+    ) -> None:
+        """The same backend will be tried again after ``delay_s`` seconds."""
 
     def fallback(
         self, ctx: RequestContext, from_backend: str, to_backend: str, error_type: str
-    ) -> None: ...
+    ) -> None:
+        """The router moves on from ``from_backend`` to ``to_backend`` after an error."""
 
-    def stream_restarted(self, ctx: RequestContext, from_backend: str) -> None: ...
+    def stream_restarted(self, ctx: RequestContext, from_backend: str) -> None:
+        """A committed stream restarts on another backend (policy ``restart``)."""
 
-    def redacted(self, ctx: RequestContext, counts: dict[str, int]) -> None: ...
+    def redacted(self, ctx: RequestContext, counts: dict[str, int]) -> None:
+        """Values were replaced by placeholders: how many of each class (never the values)."""
 
-    def budget_degraded(self, ctx: RequestContext, period: str) -> None: ...
+    def budget_degraded(self, ctx: RequestContext, period: str) -> None:
+        """The team's ``period`` budget is spent; only free backends remain."""
 
-    def circuit_changed(self, backend: str, old: str, new: str) -> None: ...
+    def circuit_changed(self, backend: str, old: str, new: str) -> None:
+        """A backend's circuit breaker went from state ``old`` to ``new``."""
 
-    def queue_depth(self, backend: str, depth: int) -> None: ...
+    def queue_depth(self, backend: str, depth: int) -> None:
+        """How many requests wait for an in-process backend."""
 
-    def request_finished(self, ctx: RequestContext, error: BaseException | None) -> None: ...
+    def request_finished(self, ctx: RequestContext, error: BaseException | None) -> None:
+        """The request ended: ``error`` is ``None`` on success or when the caller stopped."""
 
 
 class MultiObserver(Observer):
@@ -174,3 +185,33 @@ def safe(observer: Observer | None) -> Observer:
     if type(observer) is Observer:
         return observer
     return SafeObserver(observer)
+
+
+def build_observer(
+    observer: Observer | None,
+    telemetry: bool,
+    tracer_provider: Any,
+    meter_provider: Any,
+    capture_content: bool | None,
+    backends: Mapping[str, Any],
+) -> Observer | None:
+    """The router's observer: OpenTelemetry (unless turned off) plus the caller's own."""
+    found: list[Observer] = []
+    if telemetry:
+        from router.telemetry import TelemetryObserver
+
+        found.append(
+            TelemetryObserver(
+                tracer_provider,
+                meter_provider,
+                capture_content=capture_content,
+                backends=backends,
+            )
+        )
+    if observer is not None:
+        found.append(observer)
+    if not found:
+        return None
+    if len(found) == 1:
+        return found[0]
+    return MultiObserver(found)

@@ -23,6 +23,7 @@ class Attempt:
     waited_ms: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
+        """This attempt as JSON-ready values."""
         out: dict[str, Any] = {
             "backend": self.backend,
             "tier": self.tier,
@@ -68,6 +69,7 @@ class RouteRecord:
     def from_decision(
         cls, decision: Decision, classification: Classification, policy: dict[str, Any]
     ) -> RouteRecord:
+        """The record a request starts with: the decision, before any attempt."""
         chosen = decision.chosen
         return cls(
             team=decision.team,
@@ -93,6 +95,7 @@ class RouteRecord:
         return moves
 
     def to_dict(self) -> dict[str, Any]:
+        """The whole record as JSON-ready values."""
         return {
             "team": self.team,
             "policy": dict(self.policy),

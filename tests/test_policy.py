@@ -176,3 +176,24 @@ def test_one_bad_file_fails_the_whole_directory(tmp_path: Path) -> None:
     write(tmp_path, "bad.yaml", "version: 1\nrouting: {retries: x}\n")
     with pytest.raises(PolicyError, match=r"bad\.yaml:2"):
         PolicySet.from_directory(tmp_path)
+
+
+def test_every_problem_in_a_file_is_reported(tmp_path: Path) -> None:
+    p = write(
+        tmp_path,
+        "team.yaml",
+        "version: 1\nrouting:\n  retries: -1\ncost:\n  max_per_request_usd: -3\nbogus: 1\n",
+    )
+    with pytest.raises(PolicyError) as info:
+        load_policy(p, directory=tmp_path)
+    lines = sorted([info.value.line, *(e.line for e in info.value.also)])
+    assert lines == [3, 5, 6]
+
+
+def test_the_reference_shows_defaults_a_factory_makes() -> None:
+    text = (ROOT / "docs" / "policy-reference.md").read_text(encoding="utf-8")
+    assert (
+        '| `allowed_tiers` | list of `small` \\| `large` \\| `proprietary` | `["small", "large", '
+        '"proprietary"]`' in text
+    )
+    assert "| `tasks` | map of name to" in text and "| `{}` |" in text

@@ -58,3 +58,22 @@ def test_every_error_is_a_router_error() -> None:
             and obj.__module__ == errors.__name__
         ):
             assert issubclass(obj, errors.RouterError), obj
+
+
+def test_public_methods_of_exported_classes_have_docstrings() -> None:
+    missing = []
+    for name in router.__all__:
+        cls = getattr(router, name)
+        if not inspect.isclass(cls) or issubclass(cls, Exception):
+            continue
+        for attr in dir(cls):
+            if attr.startswith("_"):
+                continue
+            owner = next((k for k in cls.__mro__ if attr in vars(k)), None)
+            if owner is None or not owner.__module__.startswith("router"):
+                continue  # pydantic's and the standard library's own methods
+            member = inspect.getattr_static(cls, attr)
+            public = callable(member) or isinstance(member, property | classmethod | staticmethod)
+            if public and not (inspect.getdoc(getattr(cls, attr)) or "").strip():
+                missing.append(f"{name}.{attr}")
+    assert not missing, f"undocumented public methods: {missing}"

@@ -59,6 +59,7 @@ class Classifier:
     def classify(
         self, request: ChatRequest, labels: Mapping[str, str] | None = None
     ) -> Classification:
+        """Classify ``request`` (every text it sends) with the caller's ``labels``."""
         detections: list[Detection] = []
         tokens = 3
         user_turns: list[str] = []

@@ -60,6 +60,7 @@ class Detection:
     detector: str = ""
 
     def to_dict(self) -> dict[str, Any]:
+        """This detection as JSON-ready values (a span, never the value)."""
         return {
             "class": self.data_class,
             "message": self.message,
@@ -91,6 +92,7 @@ class Classification:
         return frozenset(d.data_class for d in self.detections)
 
     def to_dict(self) -> dict[str, Any]:
+        """The classification as JSON-ready values (detections as spans, never values)."""
         return {
             "pii": sorted(self.data_classes),
             "detections": [d.to_dict() for d in self.detections],

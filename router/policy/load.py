@@ -42,6 +42,7 @@ class TeamPolicy:
     chain: tuple[str, ...] = ()
 
     def describe(self) -> dict[str, Any]:
+        """Team, format version, sha256 (and revision): what route records and spans name."""
         out: dict[str, Any] = {
             "team": self.team,
             "version": self.policy.version,
@@ -159,7 +160,14 @@ def _model_at(model: type[BaseModel] | None, loc: tuple) -> type[BaseModel] | No
 
 
 def _translate(exc: ValidationError, origins: Origins, default_file: str) -> PolicyError:
-    err = exc.errors(include_url=False)[0]
+    """The first problem as the error raised; every further one in its ``also``."""
+    problems = [_problem(e, origins, default_file) for e in exc.errors(include_url=False)]
+    first = problems[0]
+    first.also = tuple(problems[1:])
+    return first
+
+
+def _problem(err: Any, origins: Origins, default_file: str) -> PolicyError:
     loc = tuple(p for p in err["loc"] if p not in ("literal['auto']", "list[str]"))
     if loc and isinstance(loc[-1], str) and loc[-1].startswith(("function-", "union[")):
         loc = loc[:-1]

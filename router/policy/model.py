@@ -140,26 +140,37 @@ class Latency(BaseModel):
 
 
 class TierThresholds(BaseModel):
-    """Complexity scores from which a tier is needed (the small tier needs none)."""
+    """Complexity scores from which a tier is needed (the small tier needs none). A tier left
+    out is never required by complexity alone (task and label rules can still require it)."""
 
     model_config = _STRICT
-    large: float | None = Field(default=None, ge=0, le=1)
-    proprietary: float | None = Field(default=None, ge=0, le=1)
+    large: float | None = Field(
+        default=None, ge=0, le=1, description="Score from which the large tier is needed."
+    )
+    proprietary: float | None = Field(
+        default=None, ge=0, le=1, description="Score from which the proprietary tier is needed."
+    )
 
 
 class TierShares(BaseModel):
     """Share of traffic, hardest first, that should need at least this tier."""
 
     model_config = _STRICT
-    large: float | None = Field(default=None, ge=0, le=1)
-    proprietary: float | None = Field(default=None, ge=0, le=1)
+    large: float | None = Field(
+        default=None, ge=0, le=1, description="Share of traffic that needs the large tier."
+    )
+    proprietary: float | None = Field(
+        default=None, ge=0, le=1, description="Share of traffic that needs the proprietary tier."
+    )
 
 
 class Stickiness(BaseModel):
     """Keep a conversation on its tier unless a turn clearly needs more."""
 
     model_config = _STRICT
-    enabled: bool = False
+    enabled: bool = Field(
+        default=False, description="Keep conversations (conversation_id) on their tier."
+    )
     margin: float = Field(
         default=0.03,
         ge=0,
@@ -174,7 +185,9 @@ class Quality(BaseModel):
 
     model_config = _STRICT
     thresholds: TierThresholds = Field(
-        default_factory=lambda: TierThresholds(large=0.5, proprietary=0.85)
+        default_factory=lambda: TierThresholds(large=0.5, proprietary=0.85),
+        description="Complexity scores from which each tier is needed (default: large 0.5, "
+        "proprietary 0.85).",
     )
     shares: TierShares | None = Field(
         default=None,
@@ -190,7 +203,10 @@ class Quality(BaseModel):
         default=False,
         description="If true, never fall back to a tier below the one required.",
     )
-    stickiness: Stickiness = Field(default_factory=Stickiness)
+    stickiness: Stickiness = Field(
+        default_factory=Stickiness,
+        description="Keep a conversation on its tier unless a turn clearly needs more.",
+    )
 
     @field_validator("tasks")
     @classmethod
@@ -220,11 +236,17 @@ class Routing(BaseModel):
     """Which tiers and backends may be used, in what fallback order, with how many retries."""
 
     model_config = _STRICT
-    allowed_tiers: list[Tier] = Field(default_factory=lambda: list(TIERS), min_length=1)
+    allowed_tiers: list[Tier] = Field(
+        default_factory=lambda: list(TIERS),
+        min_length=1,
+        description="The tiers this team may use at all.",
+    )
     allowed_backends: list[str] | None = Field(
         default=None, description="If set, only these backends (by name) may be used."
     )
-    denied_backends: list[str] = Field(default_factory=list)
+    denied_backends: list[str] = Field(
+        default_factory=list, description="Backends (by name) this team may never use."
+    )
     fallback: Literal["auto"] | list[str] = Field(
         default="auto",
         description="auto: every allowed candidate in ranked order. A list of tier or backend "

@@ -8,7 +8,9 @@ models.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
+
+from pydantic import BaseModel
 
 from router.policy.model import Policy
 
@@ -64,19 +66,42 @@ def _limits(prop: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def _models() -> dict[str, type[BaseModel]]:
+    """Every model the policy is made of, by the name the schema gives it."""
+    out: dict[str, type[BaseModel]] = {}
+    todo: list[type[BaseModel]] = [Policy]
+    while todo:
+        model = todo.pop()
+        out[model.__name__] = model
+        for f in model.model_fields.values():
+            for arg in (f.annotation, *get_args(f.annotation)):
+                nested = isinstance(arg, type) and issubclass(arg, BaseModel)
+                if nested and arg not in todo and arg.__name__ not in out:
+                    todo.append(arg)
+    return out
+
+
+def _default(model: type[BaseModel] | None, name: str, prop: dict[str, Any]) -> str:
+    """The default as the reader should see it: factories called, sections referred to."""
+    if "default" in prop:
+        return f"`{json.dumps(prop['default'])}`"
+    if model is None or name not in model.model_fields:
+        return ""
+    value = model.model_fields[name].get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return "see its section"
+    return f"`{json.dumps(value)}`"
+
+
 def _table(title: str, obj: dict[str, Any], defs: dict[str, Any]) -> list[str]:
     lines = [f"## {title}", ""]
     if obj.get("description"):
         lines += [" ".join(obj["description"].split()), ""]
     lines += ["| key | type | default | limits | meaning |", "|---|---|---|---|---|"]
     required = set(obj.get("required", []))
+    model = _models().get(obj.get("title", ""))
     for name, prop in obj.get("properties", {}).items():
-        if name in required:
-            default = "required"
-        elif "default" in prop:
-            default = f"`{json.dumps(prop['default'])}`"
-        else:
-            default = "see its section"
+        default = "required" if name in required else _default(model, name, prop)
         desc = " ".join(prop.get("description", "").split())
         lines.append(f"| `{name}` | {_type(prop, defs)} | {default} | {_limits(prop)} | {desc} |")
     return [*lines, ""]

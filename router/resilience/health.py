@@ -104,7 +104,7 @@ class HealthBook:
         tracker.ended()
         tracker.observe(total_s, ttft_s, output_tokens)
 
-    def record_failure(self, name: str, exc: BaseException, total_s: float) -> None:
+    def record_failure(self, name: str, exc: BaseException) -> None:
         self.latency[name].ended()
         if counts_against_backend(exc):
             self.breakers[name].failure()
