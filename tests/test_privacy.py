@@ -266,3 +266,13 @@ def test_request_context_repr_does_not_show_the_prompt() -> None:
         params={"stop": [EMAIL]},
     )
     assert EMAIL not in repr(ctx)
+
+
+def test_placeholder_text_the_caller_wrote_is_left_as_written() -> None:
+    """A caller's own "[EMAIL_1]" must not become the redacted address in the answer."""
+    remote = cloud(reply="Template [EMAIL_1] goes to [EMAIL_2].")
+    r = router_with([remote], policy("privacy: {email: redact}"), complexity=0.95)
+    resp = r.chat(f"Fill the template [EMAIL_1] and send it to {EMAIL}.", team="team")
+    body = sent(remote)
+    assert EMAIL not in body and "[EMAIL_2]" in body
+    assert resp.text == f"Template [EMAIL_1] goes to {EMAIL}."

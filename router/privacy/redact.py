@@ -1,7 +1,8 @@
 """Replace detected values with stable placeholders before a remote call, and restore them.
 
 The same value gets the same placeholder everywhere in the request (``[EMAIL_1]`` is always
-the first distinct e-mail address, counted from the start of the conversation), so a
+the first distinct e-mail address, counted from the start of the conversation; a number the
+caller's own text already uses, as in a template's ``[EMAIL_1]``, is skipped), so a
 conversation redacted turn after turn stays consistent for the remote model. Every string
 the request sends is redacted, not only message text: names, tool definitions and
 arguments, stop sequences, the response format.
@@ -54,6 +55,9 @@ class Redaction:
         self._patterns: list[tuple[str, str]] = []  # (regex, placeholder)
         seen: dict[str, str] = {}  # lower-cased value -> placeholder
         numbering: dict[str, int] = {}
+        # Text that already looks like a placeholder is the caller's: never reuse its
+        # number, or restoring the answer would turn the caller's own text into a value.
+        taken = {m.group(0) for t in texts for m in _PLACEHOLDER.finditer(t)}
         for d in sorted(detections, key=lambda d: (d.message, d.start)):
             if d.data_class not in classes or d.message >= len(texts):
                 continue
@@ -61,6 +65,8 @@ class Redaction:
             if not value or value.lower() in seen:
                 continue
             n = numbering.get(d.data_class, 0) + 1
+            while f"[{d.data_class.upper()}_{n}]" in taken:
+                n += 1
             numbering[d.data_class] = n
             placeholder = f"[{d.data_class.upper()}_{n}]"
             seen[value.lower()] = placeholder
