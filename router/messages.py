@@ -76,13 +76,22 @@ class _MessageBase(BaseModel):
             return ""
         if isinstance(content, str):
             return content
+        return "\n".join(self.part_texts())
+
+    def part_texts(self) -> list[str]:
+        """The text of each text or refusal part, in order (``[content]`` for a string)."""
+        content = getattr(self, "content", None)
+        if content is None:
+            return []
+        if isinstance(content, str):
+            return [content]
         out = []
         for part in content:
             if isinstance(part, TextPart):
                 out.append(part.text)
             elif isinstance(part, RefusalPart):
                 out.append(part.refusal)
-        return "\n".join(out)
+        return out
 
 
 class SystemMessage(_MessageBase):

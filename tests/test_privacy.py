@@ -276,3 +276,45 @@ def test_placeholder_text_the_caller_wrote_is_left_as_written() -> None:
     body = sent(remote)
     assert EMAIL not in body and "[EMAIL_2]" in body
     assert resp.text == f"Template [EMAIL_1] goes to {EMAIL}."
+
+
+def split(first: str, second: str) -> list[dict]:
+    """One user message whose two text parts a model reads as one text."""
+    parts = [{"type": "text", "text": first}, {"type": "text", "text": second}]
+    return [{"role": "user", "content": parts}]
+
+
+SPLIT_VALUES = [  # (class, first part, second part, the value as the model reads it)
+    ("email", "Please write to jane.doe@", "example.com about the invoice.", EMAIL),
+    ("phone", "Call me on +1 415 555", " 0123 after six.", "+1 415 555 0123"),
+    ("ssn", "My SSN is 123-45-", "6789, keep it safe.", SSN),
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "first", "second", "whole"), SPLIT_VALUES, ids=[v[0] for v in SPLIT_VALUES]
+)
+def test_a_value_split_between_content_parts_is_found_whole(cls, first, second, whole) -> None:
+    r = router_with([cloud()], complexity=0.95)
+    request = parse_request(split(first, second))
+    found = [d for d in r.classify(split(first, second)).detections if d.data_class == cls]
+    assert found, f"{cls} split between parts was not detected"
+    text = request.messages[0].text()
+    # the span covers the whole value, across the newline that joins the parts
+    assert text[found[0].start : found[0].end].replace("\n", "") == whole
+
+
+@pytest.mark.parametrize(
+    ("cls", "first", "second", "whole"), SPLIT_VALUES, ids=[v[0] for v in SPLIT_VALUES]
+)
+def test_a_split_value_never_reaches_a_remote_backend(cls, first, second, whole) -> None:
+    remote = cloud()
+    local = FakeBackend("local", tier="small", reply="done")
+    with pytest.raises(NoRouteAvailable):
+        router_with([remote], complexity=0.95).chat(split(first, second))
+    # Redaction cannot replace a value no single part holds: the guard refuses the remote
+    # attempt and the request falls back to the local backend.
+    r = router_with([remote, local], policy(f"privacy: {{{cls}: redact}}"), complexity=0.95)
+    resp = r.chat(split(first, second), team="team")
+    assert remote.calls == 0 and resp.route.backend == "local"
+    assert resp.route.attempts[0].error_type == "PrivacyGuardTripped"

@@ -18,6 +18,8 @@ from router.errors import InvalidRequest
 from router.messages import ChatRequest
 
 _MESSAGE_OVERHEAD = 4  # role markers and separators most chat templates add per message
+SEAM_CHARS = 256
+"""How far on each side of a boundary between two content parts a value is looked for."""
 
 
 def estimate_tokens(text: str) -> int:
@@ -50,6 +52,29 @@ def check_labels(labels: Any) -> dict[str, str]:
     return out
 
 
+def _across_parts(parts: list[str], index: int) -> list[Detection]:
+    """Values split between two adjacent content parts (``"jane.doe@"``, ``"example.com"``).
+
+    A model reads a message's parts as one text, so a value cut in two is still sent. Each
+    seam is scanned glued; a finding that crosses it is reported on the message's text
+    (parts joined by newlines), its span covering the newline. No single part contains such
+    a value, so it can never be redacted: a remote backend is refused by the privacy guard.
+    """
+    out: list[Detection] = []
+    offset = 0  # where parts[k + 1] starts in the joined text
+    for k in range(len(parts) - 1):
+        offset += len(parts[k]) + 1
+        head, tail = parts[k][-SEAM_CHARS:], parts[k + 1][:SEAM_CHARS]
+        if not head or not tail:
+            continue
+        cut = len(head)
+        for cls, start, end, conf, det in find_pii(head + tail):
+            if start < cut < end:  # crosses the seam
+                first = offset - 1 - cut + start
+                out.append(Detection(cls, index, first, offset + end - cut, conf, det))
+    return out
+
+
 class Classifier:
     """Turns a :class:`~router.messages.ChatRequest` into a :class:`Classification`."""
 
@@ -73,6 +98,8 @@ class Classifier:
             if text:
                 for cls, start, end, conf, det in find_pii(text):
                     detections.append(Detection(cls, i, start, end, conf, det))
+                if not isinstance(getattr(message, "content", None), str):
+                    detections += _across_parts(message.part_texts(), i)
         # Names, stop sequences, tool definitions ... are sent too: scanned like messages,
         # indexed after them (see ChatRequest.all_texts).
         index = len(request.messages)

@@ -5,7 +5,8 @@ string the request would send (every field, not only message text; keys of tool 
 included) is searched for every value the classifier found whose class the policy does not
 ``allow``, in the forms :mod:`router.privacy.redact` covers (any case; numbers with any
 separators; each part of a name), also after undoing URL-encoding and ``\\uXXXX``
-escapes. If any would still leave, the attempt is refused with
+escapes, and in each message's text with its content parts in a row (a value split
+between two parts). If any would still leave, the attempt is refused with
 :class:`~router.errors.PrivacyGuardTripped` and nothing is sent. Local backends receive
 the request unchanged.
 """
@@ -47,7 +48,10 @@ def carries_protected_data(ctx: Any, original: ChatRequest, outgoing: ChatReques
     if regex is None:
         return False
     body = "\n".join(_strings(outgoing.model_dump(exclude_none=True, by_alias=True)))
-    return any(regex.search(form) for form in _forms(body))
+    # The messages' texts, each read as the model reads it: content parts in a row, so a
+    # value split between two parts is found whole.
+    read = "\n".join(outgoing.texts())
+    return any(regex.search(form) for text in (body, read) for form in _forms(text))
 
 
 def _strings(obj: Any) -> list[str]:
