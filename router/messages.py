@@ -165,6 +165,23 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
+FIXED_VALUES: dict[str, frozenset[str]] = {
+    "role": frozenset({"system", "developer", "user", "assistant", "tool"}),
+    "type": frozenset({"text", "image_url", "refusal", "function", "json_object", "json_schema"}),
+    "detail": frozenset({"auto", "low", "high"}),
+    "tool_choice": frozenset({"none", "auto", "required"}),
+}
+"""Values of the request's enumerated fields, by field name: the same for every caller, so
+they carry no caller data and are neither redacted (which would make them invalid) nor
+searched for protected values."""
+
+
+def is_fixed(key: str, value: str) -> bool:
+    """Whether ``value`` under ``key`` is one of the format's fixed words (see above)."""
+    fixed = FIXED_VALUES.get(key)
+    return fixed is not None and value in fixed
+
+
 class ChatRequest(BaseModel):
     """A validated chat request: the conversation plus generation parameters."""
 
@@ -194,7 +211,8 @@ class ChatRequest(BaseModel):
 
     def extra_texts(self) -> list[str]:
         """Text a backend receives outside the messages' content: names, refusals, image
-        URLs, tool-call ids, stop sequences, tool definitions, the response format."""
+        URLs, tool-call ids and function names, stop sequences, tool definitions, the named
+        tool choice, the response format."""
         out: list[str] = []
         for m in self.messages:
             if m.name:
@@ -202,7 +220,8 @@ class ChatRequest(BaseModel):
             if isinstance(m, AssistantMessage):
                 if m.refusal:
                     out.append(m.refusal)
-                out += [c.id for c in m.tool_calls or ()]
+                for c in m.tool_calls or ():
+                    out += [c.id, c.function.name]
             elif isinstance(m, ToolMessage):
                 out.append(m.tool_call_id)
             elif isinstance(m, UserMessage) and not isinstance(m.content, str):
@@ -211,6 +230,8 @@ class ChatRequest(BaseModel):
             out += self.stop_list
         if self.tools:
             out += [t.model_dump_json() for t in self.tools]
+        if isinstance(self.tool_choice, NamedToolChoice):
+            out += [s for kv in self.tool_choice.function.items() for s in kv]
         if self.response_format is not None:
             out.append(self.response_format.model_dump_json(by_alias=True))
         return out

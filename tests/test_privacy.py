@@ -116,17 +116,28 @@ def test_other_forms_of_a_redacted_value_are_redacted_too(cls, first, second, fo
         assert piece not in body
 
 
-@pytest.mark.parametrize("hidden", ["jane.doe%40example.com", "jane.doe\\u0040example.com"])
-def test_encoded_forms_trip_the_guard_instead_of_leaving(hidden: str) -> None:
+def test_url_encoded_forms_trip_the_guard_instead_of_leaving() -> None:
     remote = cloud()
     r = router_with([remote], policy("privacy: {email: redact}"), complexity=0.95)
     messages = [
         {"role": "user", "content": f"Mail {EMAIL}"},
-        {"role": "user", "content": f"Tool result: {hidden}"},
+        {"role": "user", "content": "Tool result: jane.doe%40example.com"},
     ]
     with pytest.raises(RouterError):
         r.chat(messages, team="team")
     assert remote.calls == 0
+
+
+def test_json_escaped_forms_are_found_and_redacted() -> None:
+    remote = cloud()
+    r = router_with([remote], policy("privacy: {email: redact}"), complexity=0.95)
+    messages = [
+        {"role": "user", "content": f"Mail {EMAIL}"},
+        {"role": "user", "content": "Tool result: jane.doe\\u0040example.com"},
+    ]
+    r.chat(messages, team="team")
+    body = sent(remote)
+    assert "jane.doe" not in body and "[EMAIL_1]" in body
 
 
 def test_revalidated_parameters_and_nothing_held_after_a_bad_call() -> None:
@@ -316,5 +327,149 @@ def test_a_split_value_never_reaches_a_remote_backend(cls, first, second, whole)
     # attempt and the request falls back to the local backend.
     r = router_with([remote, local], policy(f"privacy: {{{cls}: redact}}"), complexity=0.95)
     resp = r.chat(split(first, second), team="team")
+    assert remote.calls == 0 and resp.route.backend == "local"
+    assert resp.route.attempts[0].error_type == "PrivacyGuardTripped"
+
+
+NBSP, NNBSP = "\u00a0", "\u202f"
+UNICODE_FORMS = [  # (class, text): forms a keyboard, word processor or JSON encoder produces
+    ("iban", f"Transfer to IBAN DE89{NBSP}3704{NBSP}0044{NBSP}0532{NBSP}0130{NBSP}00 today."),
+    ("credit_card", f"Why was my card 4111{NNBSP}1111{NNBSP}1111{NNBSP}1111 declined?"),
+    ("credit_card", "Why was my card 4111\u20131111\u20131111\u20131111 declined?"),
+    ("ssn", f"My SSN is 123{NBSP}45{NBSP}6789, fill the form."),
+    ("phone", "私の電話番号は０９０－１２３４－５６７８です。"),
+    ("credit_card", "カード番号４１１１１１１１１１１１１１１１で決済できません"),
+    ("email", "Bitte eine Antwort an info@müller-bäckerei.de formulieren."),
+    ("email", json.dumps({"customer": "jörg@müller.de", "note": "called twice"})),
+    ("address", json.dumps({"address": "Königstraße 12, 10115 Berlin"})),
+]
+
+
+@pytest.mark.parametrize(
+    ("cls", "text"), UNICODE_FORMS, ids=[f"{c}-{i}" for i, (c, _) in enumerate(UNICODE_FORMS)]
+)
+def test_unicode_forms_of_a_value_are_found_and_kept_local(cls: str, text: str) -> None:
+    remote = cloud()
+    r = router_with([remote], complexity=0.95)
+    assert cls in r.classify(text).data_classes
+    with pytest.raises(NoRouteAvailable):
+        r.chat(text)
+    assert remote.calls == 0
+
+
+@pytest.mark.parametrize(
+    ("cls", "text"), UNICODE_FORMS, ids=[f"{c}-{i}" for i, (c, _) in enumerate(UNICODE_FORMS)]
+)
+def test_unicode_forms_of_a_value_are_redacted_whole(cls: str, text: str) -> None:
+    remote = cloud()
+    local = FakeBackend("local", tier="small", reply="done")
+    r = router_with([remote, local], policy(f"privacy: {{{cls}: redact}}"), complexity=0.95)
+    resp = r.chat(text, team="team")
+    if resp.route.backend == "cloud":  # redacted: the value's span is gone from the body
+        request = parse_request(text)
+        found = next(d for d in r.classify(text).detections if d.data_class == cls)
+        assert request.messages[0].text()[found.start : found.end] not in sent(remote)
+        assert f"[{cls.upper()}_1]" in sent(remote)
+    else:  # or refused by the guard, never sent
+        assert remote.calls == 0
+
+
+def test_named_tool_choice_and_earlier_function_names_are_classified() -> None:
+    tool = {"type": "function", "function": {"name": "notify", "parameters": {"type": "object"}}}
+    choice = {"type": "function", "function": {"name": "notify", "to": EMAIL}}
+    r = router_with([cloud()], complexity=0.95)
+    assert "email" in r.classify("Send it.", tools=[tool], tool_choice=choice).data_classes
+    messages = [
+        {"role": "user", "content": "hi"},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"id": "c1", "function": {"name": "mail_jane.doe@example.com", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": "sent"},
+        {"role": "user", "content": "Thanks."},
+    ]
+    assert "email" in r.classify(messages).data_classes
+
+
+def test_every_string_a_request_sends_is_read_by_the_classifier() -> None:
+    """A request using every field: each string in its wire form (apart from the format's
+    own keys and fixed words) lies inside a text the classifier reads."""
+    from router.privacy.guard import _strings
+
+    messages = [
+        {"role": "system", "name": "sys-name", "content": [{"type": "text", "text": "sys-text"}]},
+        {
+            "role": "user",
+            "name": "user-name",
+            "content": [
+                {"type": "text", "text": "user-text"},
+                {
+                    "type": "image_url",
+                    "image_url": {"url": "https://img.example/u", "detail": "low"},
+                },
+            ],
+        },
+        {
+            "role": "assistant",
+            "refusal": "asst-refusal",
+            "content": [{"type": "refusal", "refusal": "part-refusal"}],
+            "tool_calls": [
+                {"id": "call-id", "function": {"name": "fn-name", "arguments": "fn-args"}}
+            ],
+        },
+        {
+            "role": "tool",
+            "tool_call_id": "call-id",
+            "content": [{"type": "text", "text": "tool-text"}],
+        },
+    ]
+    request = parse_request(
+        messages,
+        stop=["stop-seq"],
+        tools=[
+            {
+                "type": "function",
+                "function": {
+                    "name": "fn-name",
+                    "description": "fn-desc",
+                    "parameters": {"prop-key": {"type": "prop-type"}},
+                },
+            }
+        ],
+        tool_choice={
+            "type": "function",
+            "function": {"name": "choice-name", "extra-key": "extra-val"},
+        },
+        response_format={"type": "json_schema", "json_schema": {"name": "rf-name", "x": "rf-x"}},
+    )
+    read = "\n".join(request.all_texts())
+    wire = _strings(request.model_dump(exclude_none=True, by_alias=True))
+    assert wire and all(s in read for s in wire), [s for s in wire if s not in read]
+
+
+def test_redaction_leaves_the_formats_fixed_words_alone() -> None:
+    """A name part equal to a fixed word ("Low", as in detail: low) must not break the
+    request: the image keeps its detail and the name is redacted."""
+    remote = cloud()
+    r = router_with([remote], policy("privacy: {person: redact}"), complexity=0.95)
+    content = [
+        {"type": "text", "text": "I met Jasmine Low yesterday; write a caption."},
+        {"type": "image_url", "image_url": {"url": "https://example.org/p.jpg", "detail": "low"}},
+    ]
+    r.chat([{"role": "user", "content": content}], team="team")
+    body = sent(remote)
+    assert "Jasmine" not in body and "[PERSON_1]" in body and '"detail":"low"' in body
+
+
+def test_redaction_that_would_make_the_request_invalid_is_refused_typed() -> None:
+    """A placeholder that pushes a function name past 64 characters: the remote attempt is
+    refused with a typed error and the request falls back locally."""
+    name = "a" * 56 + "-low"  # "Low" is part of the name below; its placeholder is longer
+    tool = {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}
+    remote, local = cloud(), FakeBackend("local", tier="small", reply="done")
+    r = router_with([remote, local], policy("privacy: {person: redact}"), complexity=0.95)
+    resp = r.chat("I met Jasmine Low yesterday.", tools=[tool], team="team")
     assert remote.calls == 0 and resp.route.backend == "local"
     assert resp.route.attempts[0].error_type == "PrivacyGuardTripped"

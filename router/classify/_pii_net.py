@@ -14,9 +14,10 @@ import re
 from router.classify._pii_shape import _Out
 
 _S_V6 = re.compile(rb":[0a-fA]{0,4}:")
+# Domain labels of letters (any script: info@müller-bäckerei.de), digits and inner hyphens.
 _EMAIL = re.compile(
-    r"[\w.%+\-][\w.%+\-']{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.)"
-    r"{1,8}[A-Za-z]{2,24}(?![\w\-])"
+    r"[\w.%+\-][\w.%+\-']{0,63}@(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)"
+    r"{1,8}[^\W\d_]{2,24}(?![\w\-])"
 )
 _LOCAL_REV = re.compile(r"[\w.%+\-']{1,65}")  # an e-mail's local part, read backwards
 _CRED_URL = re.compile(

@@ -7,11 +7,12 @@ model or network is needed. The complexity scorer is pluggable
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from router.classify.complexity import ComplexityScorer, HeuristicScorer
-from router.classify.pii import find_pii
+from router.classify.pii import Finding, find_pii
 from router.classify.task import classify_task
 from router.classify.types import Classification, Detection
 from router.errors import InvalidRequest
@@ -50,6 +51,43 @@ def check_labels(labels: Any) -> dict[str, str]:
             raise InvalidRequest(f"label {k!r} must be a string of <= 256 chars", field="labels")
         out[k.strip().lower()] = v.strip().lower()  # policies match labels ignoring case
     return out
+
+
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def scan(text: str) -> list[Finding]:
+    """:func:`~router.classify.pii.find_pii` on ``text`` and, when it holds ``\\uXXXX``
+    escapes (JSON written with ``ensure_ascii``, as ``json.dumps`` does by default), on its
+    decoded form too: a model reads ``J\\u00f6rg M\\u00fcller`` as "Jörg Müller". A value
+    found only decoded is reported on its escaped span in ``text``."""
+    found = find_pii(text)
+    if "\\u" not in text:
+        return found
+    decoded, where = _unescape(text)
+    if len(decoded) == len(text):
+        return found
+    for cls, start, end, conf, det in find_pii(decoded):
+        start, end = where[start], where[end]
+        if not any(f[0] == cls and f[1] <= start and end <= f[2] for f in found):
+            found.append((cls, start, end, conf, det))
+    return found
+
+
+def _unescape(text: str) -> tuple[str, list[int]]:
+    """``text`` with ``\\uXXXX`` escapes decoded, and for each position in it (and its end)
+    the position in ``text``."""
+    pieces: list[str] = []
+    where: list[int] = []
+    pos = 0
+    for m in _ESCAPE.finditer(text):
+        pieces += (text[pos : m.start()], chr(int(m.group(1), 16)))
+        where += range(pos, m.start())
+        where.append(m.start())
+        pos = m.end()
+    pieces.append(text[pos:])
+    where += range(pos, len(text) + 1)
+    return "".join(pieces), where
 
 
 def _across_parts(parts: list[str], index: int) -> list[Detection]:
@@ -96,7 +134,7 @@ class Classifier:
                 user_turns.append(text)
                 last_user = text
             if text:
-                for cls, start, end, conf, det in find_pii(text):
+                for cls, start, end, conf, det in scan(text):
                     detections.append(Detection(cls, i, start, end, conf, det))
                 if not isinstance(getattr(message, "content", None), str):
                     detections += _across_parts(message.part_texts(), i)
@@ -105,7 +143,7 @@ class Classifier:
         index = len(request.messages)
         for text in request.extra_texts():
             tokens += estimate_tokens(text)
-            for cls, start, end, conf, det in find_pii(text):
+            for cls, start, end, conf, det in scan(text):
                 detections.append(Detection(cls, index, start, end, conf, det))
             index += 1
         if not user_turns:  # e.g. a conversation that ends with a tool result

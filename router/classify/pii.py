@@ -98,11 +98,22 @@ def _capitals(text: str, shape: bytes, out: _Out) -> None:
         p = shape.find(b"Aearer ", p + 7)
 
 
+# Characters folded before scanning, one for one so that spans still index the original:
+# Unicode spaces (no-break, thin, ideographic ...) to " ", dashes and minus signs to "-",
+# full-width forms (a Japanese or Chinese keyboard's digits, "＠") to their ASCII twins.
+_FOLD = {c: " " for c in range(0x80, 0x3001) if chr(c).isspace()}
+_FOLD.update({c: "-" for c in (*range(0x2010, 0x2016), 0x2212, 0xFE63)})
+_FOLD.update({c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
+_FOLDABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD)) + "]")
+
+
 def find_pii(text: str) -> list[Finding]:
     """(data_class, start, end, confidence, detector_name) for each finding, sorted by start;
     spans do not overlap (keep the more specific/confident one)."""
     if not text:
         return []
+    if not text.isascii() and _FOLDABLE.search(text):
+        text = text.translate(_FOLD)
     found: _Out = []
     shape = _shape(text)
     if 48 in shape:

@@ -14,11 +14,13 @@ the request unchanged.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import unquote
 
+from pydantic import BaseModel, ValidationError
+
 from router import errors
-from router.messages import ChatRequest
+from router.messages import ChatRequest, is_fixed
 from router.privacy.redact import Redaction
 
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
@@ -54,12 +56,44 @@ def carries_protected_data(ctx: Any, original: ChatRequest, outgoing: ChatReques
     return any(regex.search(form) for text in (body, read) for form in _forms(text))
 
 
+def _field_names(model: type[BaseModel], visited: set[type] | None = None) -> set[str]:
+    """The names (and aliases) of the fields of ``model`` and of the models it holds."""
+    visited = visited if visited is not None else set()
+    visited.add(model)
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        names.update(filter(None, (name, field.alias)))
+        for inner in _models(field.annotation):
+            if inner not in visited:
+                names |= _field_names(inner, visited)
+    return names
+
+
+def _models(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [m for arg in get_args(annotation) for m in _models(arg)]
+
+
+_FORMAT_KEYS = frozenset(_field_names(ChatRequest))
+"""Keys of the chat format itself (``role``, ``content``, ``seed`` ...): fixed words, so
+not searched, and a name such as "Seed" does not trip the guard on the ``seed`` key."""
+
+
 def _strings(obj: Any) -> list[str]:
-    """Every string in a dumped request: every field it would send, keys included."""
+    """Every string in a dumped request: every field it would send, keys included (except
+    the format's own keys and fixed values, which carry no caller data)."""
     if isinstance(obj, str):
         return [obj]
     if isinstance(obj, dict):
-        return [s for k, v in obj.items() for s in (*_strings(k), *_strings(v))]
+        return [
+            s
+            for k, v in obj.items()
+            for s in (
+                *(() if k in _FORMAT_KEYS else (k,)),
+                *(() if isinstance(v, str) and is_fixed(k, v) else _strings(v)),
+            )
+        ]
     if isinstance(obj, list):
         return [s for v in obj for s in _strings(v)]
     return []
@@ -85,7 +119,14 @@ def outgoing_request(ctx: Any, step: Any, request: ChatRequest, observer: Any):
     if step.candidate.redact:
         redaction = Redaction(request, ctx.classification.detections, set(step.candidate.redact))
         if redaction:
-            outgoing = redaction.request(request)
+            try:
+                outgoing = redaction.request(request)
+            except ValidationError:
+                raise errors.PrivacyGuardTripped(
+                    f"refused to send to remote backend {step.spec.name}: redaction would make "
+                    "the request invalid",
+                    backend=step.spec.name,
+                ) from None
         else:
             redaction = None
     if carries_protected_data(ctx, request, outgoing):

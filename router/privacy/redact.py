@@ -23,12 +23,12 @@ from typing import Any
 
 from router.classify.types import Detection
 from router.completion import ChatCompletion
-from router.messages import ChatRequest
+from router.messages import ChatRequest, is_fixed
 
 _PLACEHOLDER = re.compile(r"\[([A-Z_]+)_(\d+)\]")
 _MAX_PLACEHOLDER = 32
 _NUMERIC = frozenset({"credit_card", "iban", "phone", "ssn"})
-_SEPARATORS = r"[\s.\-/()]{0,2}"
+_SEPARATORS = r"[\s.\-/()\u2010-\u2015\u2212\ufe63\uff0d]{0,2}"  # ASCII and Unicode dashes
 
 
 def value_pattern(value: str, data_class: str) -> str:
@@ -106,7 +106,10 @@ class Redaction:
         if isinstance(obj, list):
             return [self._apply_all(x) for x in obj]
         if isinstance(obj, dict):
-            return {k: self._apply_all(v) for k, v in obj.items()}
+            return {
+                k: v if isinstance(v, str) and is_fixed(k, v) else self._apply_all(v)
+                for k, v in obj.items()
+            }
         return obj
 
     def restore(self, text: str, *, json_string: bool = False) -> str:
@@ -123,7 +126,11 @@ class Redaction:
         return _PLACEHOLDER.sub(original, text)
 
     def request(self, request: ChatRequest) -> ChatRequest:
-        """A copy of ``request`` with every value replaced in every string it sends."""
+        """A copy of ``request`` with every value replaced in every string it sends (the
+        format's fixed words, such as ``"detail": "low"``, excepted).
+
+        Raises ``pydantic.ValidationError`` when the replacement makes the request invalid
+        (a function name pushed past its length limit, say)."""
         data = request.model_dump(exclude_none=True, by_alias=True)
         return ChatRequest.model_validate(self._apply_all(data))
 
