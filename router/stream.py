@@ -166,7 +166,7 @@ class StreamDriver:
             backend=step.spec.name,
             partial_text=partial,
             cause_type=type(exc).__name__,
-        ) from exc
+        ) from None  # the cause's message may quote the request: only its type is kept
 
     def _final(self, run: _Run) -> ChatCompletionChunk:
         run.done = True

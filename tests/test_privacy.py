@@ -473,3 +473,23 @@ def test_redaction_that_would_make_the_request_invalid_is_refused_typed() -> Non
     resp = r.chat("I met Jasmine Low yesterday.", tools=[tool], team="team")
     assert remote.calls == 0 and resp.route.backend == "local"
     assert resp.route.attempts[0].error_type == "PrivacyGuardTripped"
+
+
+def test_a_stream_cut_by_an_untyped_error_does_not_carry_its_text() -> None:
+    """The error that cut the stream may quote the prompt: StreamInterrupted keeps only its
+    type, so a logged traceback cannot show the prompt."""
+    import traceback
+
+    class Flaky(FakeBackend):
+        def stream(self, request, **kw):
+            it = super().stream(request, **kw)
+            yield next(it)
+            yield next(it)  # the first token: past the commit point
+            raise RuntimeError(f"tokenizer failed on: {request.messages[-1].text()}")
+
+    r = router_with([Flaky("local", reply="Sure, here it is")])
+    with pytest.raises(RouterError) as info:
+        for _ in r.stream(f"my SSN is {SSN}"):
+            pass
+    assert info.value.cause_type == "RuntimeError"
+    assert SSN not in "".join(traceback.format_exception(info.value))

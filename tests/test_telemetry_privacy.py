@@ -270,3 +270,47 @@ def test_nothing_is_captured_for_a_label_that_keeps_the_request_local(otel: Otel
     assert A.GEN_AI_INPUT_MESSAGES not in att.attributes
     assert A.GEN_AI_OUTPUT_MESSAGES not in att.attributes
     assert otel.request_span().attributes[A.CLASS_LABEL_KEYS] == ("sensitivity",)
+
+
+class ToolCaller(FakeBackend):
+    """Answers with a tool call whose JSON arguments ``json.dumps`` wrote (``\\u00fc`` for
+    ü): the address itself when local, its placeholder when remote (as a remote model only
+    ever sees the placeholder)."""
+
+    EMAIL = "jürgen.müller@beispiel.de"
+
+    def chat(self, request: Any, *, timeout: Any = None, headers: Any = None) -> Any:
+        from router.backends.base import make_completion
+        from router.completion import FunctionCallOut, ToolCallOut
+
+        self.requests.append(request)
+        to = self.EMAIL if self.spec.zone == "local" else "[EMAIL_1]"
+        call = ToolCallOut(
+            id="c1", function=FunctionCallOut(name="send", arguments=json.dumps({"to": to}))
+        )
+        return make_completion(
+            self.spec.model, None, prompt_tokens=5, completion_tokens=5,
+            finish_reason="tool_calls", tool_calls=[call],
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("zone", ["local", "remote"])
+def test_values_in_json_escapes_are_masked_and_restored_unescaped(zone: str) -> None:
+    """The caller gets the address back; captured content never holds it, in any form."""
+    email = ToolCaller.EMAIL
+    otel = make_otel()
+    if zone == "local":
+        r = routed(otel, [ToolCaller("small")], capture=True)
+        resp = r.chat(f"Send the report to {email}")
+    else:
+        cloud = ToolCaller("cloud", tier="proprietary", zone="remote")
+        r = routed(otel, [cloud], policy("privacy: {email: redact}"), capture=True)
+        resp = r.chat(f"Send the report to {email}", team="team")
+        assert email not in cloud.requests[0].model_dump_json()
+        # restored as real text inside the JSON string, not as \\u escapes
+        assert email in resp.choices[0].message.tool_calls[0].function.arguments
+    arguments = resp.choices[0].message.tool_calls[0].function.arguments
+    assert json.loads(arguments) == {"to": email}
+    (span,) = otel.attempt_spans()
+    out = span.attributes[A.GEN_AI_OUTPUT_MESSAGES]
+    assert json.loads(json.loads(out)[0]["parts"][0]["arguments"]) == {"to": "[EMAIL_1]"}, out

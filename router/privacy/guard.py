@@ -13,7 +13,6 @@ the request unchanged.
 
 from __future__ import annotations
 
-import re
 from typing import Any, get_args
 from urllib.parse import unquote
 
@@ -21,9 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from router import errors
 from router.messages import ChatRequest, is_fixed
-from router.privacy.redact import Redaction
-
-_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+from router.privacy.redact import Redaction, decode_escapes
 
 
 def _forms(body: str) -> list[str]:
@@ -32,7 +29,7 @@ def _forms(body: str) -> list[str]:
     if "%" in body:
         forms.append(unquote(body))
     if "\\u" in body:
-        forms.append(_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), body))
+        forms.append(decode_escapes(body))
     return forms
 
 

@@ -26,9 +26,15 @@ from router.completion import ChatCompletion
 from router.messages import ChatRequest, is_fixed
 
 _PLACEHOLDER = re.compile(r"\[([A-Z_]+)_(\d+)\]")
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MAX_PLACEHOLDER = 32
 _NUMERIC = frozenset({"credit_card", "iban", "phone", "ssn"})
 _SEPARATORS = r"[\s.\-/()\u2010-\u2015\u2212\ufe63\uff0d]{0,2}"  # ASCII and Unicode dashes
+
+
+def decode_escapes(text: str) -> str:
+    """``text`` with JSON ``\\uXXXX`` escapes decoded (as ``json.dumps`` writes non-ASCII)."""
+    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 def value_pattern(value: str, data_class: str) -> str:
@@ -121,7 +127,7 @@ class Redaction:
             value = self.backward.get(m.group(0))
             if value is None:
                 return m.group(0)
-            return json.dumps(value)[1:-1] if json_string else value
+            return json.dumps(value, ensure_ascii=False)[1:-1] if json_string else value
 
         return _PLACEHOLDER.sub(original, text)
 

@@ -19,7 +19,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from router.decision import label_rule
-from router.privacy.redact import Redaction
+from router.privacy.redact import Redaction, decode_escapes
 from router.telemetry.attributes import CAPTURE_CONTENT_ENV
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,7 +44,16 @@ class Masker:
         self._redaction = redaction if redaction else None
 
     def __call__(self, text: str) -> str:
-        return self._redaction.apply(text) if self._redaction is not None else text
+        r = self._redaction
+        if r is None:
+            return text
+        masked = r.apply(text)
+        if "\\u" in masked:  # JSON (tool-call arguments) may write a value as \uXXXX escapes
+            decoded = decode_escapes(masked)
+            again = r.apply(decoded)
+            if again != decoded:
+                return again
+        return masked
 
 
 def masker_for(ctx: RequestContext) -> Masker | None:
