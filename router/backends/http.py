@@ -30,13 +30,13 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Literal
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from router import __version__, errors
 from router.backends import openai_wire as wire
 from router.backends.base import Backend, Health, LoopClient, options_from_spec
 from router.completion import ChatCompletion, ChatCompletionChunk
-from router.config import BackendSpec
+from router.config import BackendSpec, check_url_has_no_secret
 from router.messages import ChatRequest
 
 Server = Literal["generic", "llama_server", "vllm", "ollama", "llama_cpp_python"]
@@ -49,6 +49,12 @@ class HTTPOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     base_url: str = Field(pattern=r"^https?://", description="e.g. http://127.0.0.1:8080/v1")
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_credentials(cls, url: str | None) -> str | None:
+        return check_url_has_no_secret(url)
+
     server: Server = "generic"
     health_path: str | None = Field(default=None, description="Overrides the server's probe.")
     connect_timeout: float = Field(default=5.0, gt=0)

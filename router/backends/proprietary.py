@@ -26,13 +26,13 @@ import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from router import errors
 from router.backends import openai_wire as wire
 from router.backends.base import Backend, Health, LoopClient, options_from_spec
 from router.completion import ChatCompletion, ChatCompletionChunk
-from router.config import BackendSpec
+from router.config import BackendSpec, check_url_has_no_secret
 from router.messages import ChatRequest
 
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -43,6 +43,12 @@ class OpenAIOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     base_url: str | None = Field(default=None, pattern=r"^https?://")
+
+    @field_validator("base_url")
+    @classmethod
+    def _no_credentials(cls, url: str | None) -> str | None:
+        return check_url_has_no_secret(url)
+
     organization: str | None = None
     project: str | None = None
     timeout: float = Field(default=120.0, gt=0, description="Total seconds per request.")
