@@ -50,6 +50,7 @@ class Call:
         self.request = request
         self.plan = plan
         self._reservation: Any = None
+        self._admission: str | None = None  # the breaker's grant for the attempt in flight
 
     def __enter__(self) -> Call:
         return self
@@ -83,7 +84,8 @@ class Call:
 
     def _prepare(self, step: Step) -> Prepared | None:
         r, ctx, name = self.router, self.ctx, step.spec.name
-        if not r.health.admit(name):  # the circuit opened, or another request is the probe
+        self._admission = r.health.admit(name)
+        if not self._admission:  # the circuit opened, or another request is the probe
             self.plan.skip(step, r.health.breakers[name].blocked_reason() or "circuit open")
             return None
         tp = ctx.team
@@ -115,7 +117,7 @@ class Call:
             # Nothing was sent: give back what this attempt held, then let the error out.
             if reservation is not None:
                 r.budget.settle(reservation, 0.0)
-            r.health.release(name)
+            r.health.release(name, self._admission)
             raise
         self._reservation = reservation
         r.health.started(name)
@@ -127,7 +129,7 @@ class Call:
     def _refused(self, step: Step, exc: BaseException, reservation: Any) -> None:
         if reservation is not None:
             self.router.budget.settle(reservation, 0.0)
-        self.router.health.release(step.spec.name)
+        self.router.health.release(step.spec.name, self._admission)
         self.plan.failed(step, exc, 0.0)
 
     def failed(self, step: Step, prepared: Prepared, exc: BaseException) -> str:
@@ -138,7 +140,7 @@ class Call:
         duration = t0 - prepared.started
         self._settle(0.0)
         nxt = self.plan.failed(step, exc, duration)
-        r.health.record_failure(step.spec.name, exc)
+        r.health.record_failure(step.spec.name, exc, self._admission)
         ctx.observer.attempt_finished(
             ctx, step.spec, prepared.token, self.plan.attempts[-1], None, exc
         )
@@ -152,7 +154,7 @@ class Call:
     def abandoned(self, step: Step) -> None:
         """The caller went away mid-attempt (a cancelled task, a closed stream): give back
         the breaker slot, the in-flight count and the budget reservation."""
-        self.router.health.abandoned(step.spec.name)
+        self.router.health.abandoned(step.spec.name, self._admission)
         self._settle(0.0)
 
     def succeeded(

@@ -22,7 +22,7 @@ from router import (
     errors,
 )
 from router.backends.http import OpenAICompatibleBackend
-from router.resilience.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+from router.resilience.breaker import ADMITTED, CLOSED, HALF_OPEN, OPEN, PROBE, CircuitBreaker
 from router.resilience.budget import Budgets, MemoryBudgetStore
 from router.resilience.latency import LatencyTracker
 from router.retry import Backoff, after_failure, is_retryable
@@ -95,6 +95,24 @@ def test_breaker_opens_half_opens_with_one_probe_and_closes() -> None:
     b.success()
     assert b.state == CLOSED and b.admit()
     assert changes == [OPEN, HALF_OPEN, CLOSED]
+
+
+def test_only_the_probe_frees_the_probe_slot() -> None:
+    """An attempt admitted while the circuit was closed that ends without settling it (a
+    bad request, a cancelled caller) must not let a second probe through."""
+    clock = Clock()
+    b = CircuitBreaker(1, window_s=10, cooldown_s=5, clock=clock)
+    earlier = b.admit()  # admitted while closed
+    assert earlier == ADMITTED
+    b.failure()  # another request opens the circuit
+    clock.now = 6
+    probe = b.admit()
+    assert probe == PROBE and not b.admit()
+    b.release(earlier)  # the earlier attempt ends with an error that says nothing
+    assert not b.admit(), "a second probe was let through"
+    assert "probe request is in flight" in b.blocked_reason()
+    b.release(probe)  # the probe itself was never sent: the slot is free again
+    assert b.admit() == PROBE
 
 
 def test_failed_probe_reopens_and_old_failures_expire() -> None:

@@ -9,7 +9,9 @@ exc) from None``: library messages may quote the prompt, so they are not chained
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -103,19 +105,22 @@ class Backend:
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[ChatCompletionChunk]:
-        """Async streaming; the default pulls the sync stream from a worker thread."""
-        it = self.stream(request, timeout=timeout, headers=headers)
-        done = object()
+        """Async streaming; the default pulls the sync stream from a worker thread.
+
+        When the caller goes away (a cancelled task, a closed stream), the sync stream is
+        closed to release its connection: at once, or, while the worker thread is still
+        inside ``next()``, by that thread as soon as it returns (closing a generator that is
+        running raises, which would replace the caller's ``CancelledError``).
+        """
+        puller = _ThreadPuller(self.stream(request, timeout=timeout, headers=headers))
         try:
             while True:
-                chunk = await asyncio.to_thread(next, it, done)
-                if chunk is done:
+                chunk = await asyncio.to_thread(puller.pull)
+                if chunk is _DONE:
                     return
                 yield chunk  # type: ignore[misc]
         finally:
-            close = getattr(it, "close", None)
-            if close is not None:
-                close()  # the caller stopped early: release the sync stream's connection
+            puller.close()
 
     def health(self) -> Health:
         """Probe the backend; by default it reports no probe."""
@@ -174,6 +179,50 @@ class LoopClient(Generic[_C]):
         """Forget the client and return it (``None`` if there was none), to close it."""
         client, self._loop, self._client = self._client, None, None
         return client
+
+
+_DONE = object()
+
+
+class _ThreadPuller:
+    """A sync iterator pulled from worker threads, closed safely from the event loop."""
+
+    __slots__ = ("_busy", "_close_pending", "_it", "_lock")
+
+    def __init__(self, it: Iterator[Any]) -> None:
+        self._it = it
+        self._lock = threading.Lock()
+        self._busy = False
+        self._close_pending = False
+
+    def pull(self) -> Any:
+        """The next item, or ``_DONE`` (runs in a worker thread)."""
+        with self._lock:
+            if self._close_pending:
+                return _DONE
+            self._busy = True
+        try:
+            return next(self._it, _DONE)
+        finally:
+            with self._lock:
+                self._busy = False
+                close_now = self._close_pending
+            if close_now:  # nobody waits for this thread any more: nothing to raise to
+                with contextlib.suppress(Exception):
+                    self._close()
+
+    def close(self) -> None:
+        """Close the iterator now, or when the pull in progress returns."""
+        with self._lock:
+            self._close_pending = True
+            if self._busy:
+                return  # the pulling thread closes it on its way out
+        self._close()
+
+    def _close(self) -> None:
+        close = getattr(self._it, "close", None)
+        if close is not None:
+            close()
 
 
 def completion_id() -> str:

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from router import errors
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+ADMITTED, PROBE = "admitted", "probe"  # what admit() grants
 
 _COUNTED = (
     errors.BackendUnavailable,
@@ -95,18 +96,20 @@ class CircuitBreaker:
                 return "circuit half-open: a probe request is in flight"
             return None
 
-    def admit(self) -> bool:
-        """Claim the right to send a request now (the single probe when half-open)."""
+    def admit(self) -> str | None:
+        """Claim the right to send a request now: :data:`ADMITTED`, :data:`PROBE` (the
+        single probe of a half-open circuit, to hand back to :meth:`release`), or ``None``
+        when the circuit refuses."""
         if self._state == CLOSED:
-            return True
+            return ADMITTED
         with self._lock:
             self._tick()
             if self._state == CLOSED:
-                return True
+                return ADMITTED
             if self._state == HALF_OPEN and not self._probe_out:
                 self._probe_out = True
-                return True
-            return False
+                return PROBE
+            return None
 
     def _record(self, now: float, failed: bool) -> None:
         self._outcomes.append((now, failed))
@@ -143,8 +146,13 @@ class CircuitBreaker:
                 self._opened_at = now
                 self._set(OPEN)
 
-    def release(self) -> None:
-        """Give back a probe claimed by :meth:`admit` that was never sent."""
+    def release(self, admission: str | None) -> None:
+        """End an attempt that settles nothing (never sent, abandoned, or failed in a way
+        that says nothing about the backend). Only the probe's own ``admission`` frees the
+        probe slot: an attempt admitted while the circuit was closed must not let a second
+        probe through."""
+        if admission != PROBE:
+            return
         with self._lock:
             if self._state == HALF_OPEN:
                 self._probe_out = False

@@ -86,12 +86,15 @@ class HealthBook:
             name for name, b in backends.items() if type(b).queue_depth is not Backend.queue_depth
         }
 
-    def admit(self, name: str) -> bool:
-        """Claim a breaker slot before an attempt (the single probe when half-open)."""
+    def admit(self, name: str) -> str | None:
+        """Claim a breaker slot before an attempt: the admission to hand back to
+        :meth:`release`, :meth:`record_failure` or :meth:`abandoned` (``"probe"`` for the
+        single probe of a half-open circuit), or ``None`` when the circuit refuses."""
         return self.breakers[name].admit()
 
-    def release(self, name: str) -> None:
-        self.breakers[name].release()
+    def release(self, name: str, admission: str | None) -> None:
+        """An admitted attempt that was never sent."""
+        self.breakers[name].release(admission)
 
     def started(self, name: str) -> None:
         self.latency[name].started()
@@ -104,17 +107,19 @@ class HealthBook:
         tracker.ended()
         tracker.observe(total_s, ttft_s, output_tokens)
 
-    def record_failure(self, name: str, exc: BaseException) -> None:
+    def record_failure(self, name: str, exc: BaseException, admission: str | None) -> None:
+        """A failed attempt: counted against the backend's circuit when the error says
+        something about the backend, else only its admission given back."""
         self.latency[name].ended()
         if counts_against_backend(exc):
             self.breakers[name].failure()
         else:
-            self.breakers[name].release()
+            self.breakers[name].release(admission)
 
-    def abandoned(self, name: str) -> None:
+    def abandoned(self, name: str, admission: str | None) -> None:
         """An attempt that neither succeeded nor failed (the caller went away)."""
         self.latency[name].ended()
-        self.breakers[name].release()
+        self.breakers[name].release(admission)
 
     def set_prior(self, name: str, prior_ms: float | None) -> None:
         """A latency prior from model metadata, used until observations arrive."""
