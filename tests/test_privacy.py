@@ -524,3 +524,14 @@ def test_a_large_tier_url_carrying_a_key_is_refused_from_the_environment() -> No
     with pytest.raises(ConfigError, match="credentials") as info:
         default_setup(env=env)
     assert KEY not in str(info.value)
+
+
+def test_a_server_error_echoing_the_prompt_is_not_quoted() -> None:
+    """Only identifier-like error types and codes from a server are kept in our errors."""
+    from router.backends.openai_wire import error_from_status
+
+    body = {"error": {"type": f"bad input: my SSN is {SSN}", "code": "invalid_request"}}
+    for status in (400, 401, 429, 500):
+        err = error_from_status(status, backend="b", body=body)
+        assert SSN not in str(err) and SSN not in repr(err)
+    assert "code=invalid_request" in str(error_from_status(429, backend="b", body=body))

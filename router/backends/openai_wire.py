@@ -283,8 +283,16 @@ def _error_fields(body: Any) -> tuple[str | None, str | None, str, Mapping[str, 
 
 
 def _describe(what: str, kind: str | None, code: str | None) -> str:
-    extra = ", ".join(f"{k}={v}" for k, v in (("type", kind), ("code", code)) if v)
+    """``what`` with the server's error type and code, when they look like identifiers
+    (``rate_limit_exceeded``): a server that echoed the request there must not put its
+    text into our errors, routes and traces."""
+    extra = ", ".join(
+        f"{k}={v}" for k, v in (("type", kind), ("code", code)) if v and _IDENTIFIER.fullmatch(v)
+    )
     return f"{what} ({extra})" if extra else what
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 
 
 def _int(v: Any) -> int | None:
