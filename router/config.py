@@ -154,7 +154,10 @@ _SECRET_KEYS = ("api_key", "apikey", "key", "token", "password", "secret")
 def _check_no_secrets(data: Any, file: str, lines: Any) -> None:
     if not isinstance(data, dict):
         return
-    for i, b in enumerate(data.get("backends") or []):
+    backends = data.get("backends")
+    if not isinstance(backends, list):
+        return  # a wrong type is reported by validation, with its line
+    for i, b in enumerate(backends):
         if not isinstance(b, dict):
             continue
         options = b.get("options") if isinstance(b.get("options"), dict) else {}

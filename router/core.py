@@ -65,6 +65,7 @@ class Router:
         meter_provider: Any = None,
         capture_content: bool | None = None,
     ) -> None:
+        _check_arguments(backends, policies, scorer, observer, health, budget_store)
         if not backends:
             raise errors.ConfigError("a router needs at least one backend")
         names = [b.spec.name for b in backends]
@@ -403,6 +404,37 @@ class Router:
         cid = ctx.extra.get("conversation_id")
         if cid:
             self._conversations.remember(cid, tier)
+
+
+def _check_arguments(
+    backends: Any, policies: Any, scorer: Any, observer: Any, health: Any, budget_store: Any
+) -> None:
+    """Wrong types of :class:`Router` arguments as typed errors, not attribute errors later."""
+    if isinstance(backends, str | bytes) or not isinstance(backends, Sequence):
+        raise errors.ConfigError("backends must be a list of Backend objects")
+    for b in backends:
+        if not isinstance(b, Backend):
+            raise errors.ConfigError(f"backends must be Backend objects, got {type(b).__name__}")
+    if policies is not None and not isinstance(policies, PolicySet):
+        if isinstance(policies, str | bytes | Mapping) or not isinstance(policies, Sequence):
+            raise errors.ConfigError(
+                "policies must be a PolicySet or a list of TeamPolicy (see load_policy)"
+            )
+        for p in policies:
+            if not isinstance(p, TeamPolicy):
+                raise errors.ConfigError(
+                    f"policies must be TeamPolicy objects, got {type(p).__name__}"
+                )
+    expected = (
+        ("scorer", scorer, ("score",)),
+        ("observer", observer, ("request_started", "request_finished")),
+        ("budget_store", budget_store, ("try_reserve", "settle", "used")),
+    )
+    for name, value, methods in expected:
+        if value is not None and not all(callable(getattr(value, m, None)) for m in methods):
+            raise errors.ConfigError(f"{name} must have the methods {', '.join(methods)}")
+    if health is not None and not isinstance(health, HealthBook):
+        raise errors.ConfigError("health must be a HealthBook")
 
 
 def _check_conversation(conversation_id: Any) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic_core import PydanticSerializationError
 
 from router.errors import InvalidRequest
 
@@ -332,8 +333,31 @@ def parse_request(messages: MessagesInput, **params: Any) -> ChatRequest:
             params[name] = params.pop(alias)
     data = {"messages": list(messages), **params}
     try:
-        return _REQUEST.validate_python(data)
+        request = _REQUEST.validate_python(data)
     except ValidationError as exc:
         # Unions report one error per branch; the deepest one names the real problem.
         err = max(exc.errors(include_url=False), key=lambda e: len(e["loc"]))
         raise InvalidRequest(_message(err), field=_loc(err["loc"])) from None
+    _check_sendable(request)
+    return request
+
+
+def _check_sendable(request: ChatRequest) -> None:
+    """Refuse what validates but cannot be sent: a tool or response format that does not
+    serialise to JSON (an object, nesting past the serialiser's limit), or text with an
+    unpaired surrogate (``"\\ud800"`` from JSON), which is not Unicode any backend reads."""
+    try:
+        texts = request.all_texts()
+    except (PydanticSerializationError, ValueError, RecursionError):
+        raise InvalidRequest(
+            "cannot be serialised as JSON", field="tools or response_format"
+        ) from None
+    for i, text in enumerate(texts):
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                where = f"messages[{i}]" if i < len(request.messages) else "parameters"
+                raise InvalidRequest(
+                    "contains an unpaired surrogate, which is not valid Unicode", field=where
+                ) from None

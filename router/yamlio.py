@@ -37,8 +37,24 @@ class LineMap:
         return self._lines.get((), None)
 
 
+MAX_NODES = 100_000
+"""More values than this in one file is refused: a few lines of YAML aliases can expand to
+billions (an "alias bomb"), and no policy or configuration needs a fraction of this."""
+MAX_DEPTH = 64
+"""Deeper nesting than this is refused, long before Python's recursion limit."""
+
+
 def _build(node: yaml.Node, path: PathKey, lines: LineMap, ctor: yaml.SafeLoader, file: str) -> Any:
-    lines.set(path, node.start_mark.line + 1)
+    budget = getattr(ctor, "_node_budget", MAX_NODES) - 1
+    ctor._node_budget = budget  # type: ignore[attr-defined]
+    line = node.start_mark.line + 1
+    if budget < 0:
+        raise PolicyError(
+            f"more than {MAX_NODES:,} values (aliases expanding?)", file=file, line=line
+        )
+    if len(path) > MAX_DEPTH:
+        raise PolicyError(f"nested more than {MAX_DEPTH} levels deep", file=file, line=line)
+    lines.set(path, line)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:
@@ -68,7 +84,18 @@ def _build(node: yaml.Node, path: PathKey, lines: LineMap, ctor: yaml.SafeLoader
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(n, (*path, i), lines, ctor, file) for i, n in enumerate(node.value)]
-    return ctor.construct_object(node)
+    try:
+        return ctor.construct_object(node)
+    except yaml.YAMLError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        # e.g. "!!int abc", "!!bool maybe": PyYAML's constructors fail untyped
+        kind = node.tag.rsplit(":", 1)[-1]
+        raise PolicyError(
+            f"a value tagged !!{kind} is not a valid {kind}",
+            file=file,
+            line=node.start_mark.line + 1,
+        ) from None
 
 
 def load_yaml(text: str, file: str = "<string>") -> tuple[Any, LineMap]:
@@ -76,8 +103,13 @@ def load_yaml(text: str, file: str = "<string>") -> tuple[Any, LineMap]:
 
     Raises :class:`PolicyError` with the line for syntax errors and duplicate keys.
     """
+    if not isinstance(text, str):
+        raise PolicyError(f"expected YAML text, got {type(text).__name__}", file=file)
     lines = LineMap()
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:  # e.g. a NUL byte, caught by the reader before parsing
+        raise PolicyError(f"not valid YAML: {str(exc).splitlines()[0]}", file=file) from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -91,6 +123,8 @@ def load_yaml(text: str, file: str = "<string>") -> tuple[Any, LineMap]:
         ) from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"not valid YAML: {exc}", file=file) from None
+    except RecursionError:  # PyYAML's composer recurses too
+        raise PolicyError(f"nested more than {MAX_DEPTH} levels deep", file=file) from None
     finally:
         loader.dispose()
     return data, lines

@@ -23,7 +23,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from router import errors
 from router.backends.base import (
@@ -74,7 +74,9 @@ def _error(step: Any, name: str) -> errors.BackendError | None:
         if step == "ok":
             return None
         if step not in _ERRORS:
-            raise ValueError(f"unknown fake script step {step!r}; known: {', '.join(ERROR_NAMES)}")
+            raise errors.ConfigError(
+                f"unknown fake script step {step!r}; known: {', '.join(ERROR_NAMES)}"
+            )
         return _ERRORS[step](name)
     if isinstance(step, Mapping) and "error" in step:
         err = _error(step["error"], name)
@@ -106,16 +108,23 @@ class FakeBackend(Backend):
         spec: BackendSpec | None = None,
     ) -> None:
         if spec is None:
-            spec = BackendSpec(
-                name=name,
-                tier=tier,  # type: ignore[arg-type]
-                zone=zone,  # type: ignore[arg-type]
-                kind="fake",
-                model=model,
-                price=price or Price(),
-                context_window=context_window,
-                capabilities=capabilities or Capabilities(tools=True),
-            )
+            try:
+                spec = BackendSpec(
+                    name=name,
+                    tier=tier,  # type: ignore[arg-type]
+                    zone=zone,  # type: ignore[arg-type]
+                    kind="fake",
+                    model=model,
+                    price=price or Price(),
+                    context_window=context_window,
+                    capabilities=capabilities or Capabilities(tools=True),
+                )
+            except ValidationError as exc:
+                err = exc.errors(include_url=False)[0]
+                where = ".".join(str(p) for p in err["loc"])
+                raise errors.ConfigError(
+                    f"fake backend {name!r}: {where + ': ' if where else ''}{err['msg']}"
+                ) from None
         super().__init__(spec)
         self.reply = reply
         self.replies = list(replies) if replies else None

@@ -81,8 +81,14 @@ def batch_items(stream: Any = None) -> Iterator[tuple[int, dict[str, Any] | None
         except json.JSONDecodeError as exc:
             yield n, None, f"line {n}: not JSON ({exc.msg})"
             continue
+        except (ValueError, RecursionError):  # a huge integer, nesting past the parser's limit
+            yield n, None, f"line {n}: not JSON this reader accepts"
+            continue
         if not isinstance(obj, dict):
             yield n, None, f"line {n}: expected a JSON object"
+            continue
+        if "self" in obj:  # would collide with the method's own argument
+            yield n, None, f'line {n}: unknown field "self"'
             continue
         if "messages" in obj:
             messages = obj.pop("messages")

@@ -23,6 +23,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import zlib
 from collections.abc import Mapping, Sequence
 from importlib import resources
 from itertools import repeat
@@ -30,7 +31,7 @@ from operator import mul
 from pathlib import Path
 from typing import Any
 
-from router.errors import ModelFileError
+from router.errors import InvalidRequest, ModelFileError
 from router.learned.features import Features, extract
 
 __all__ = ["DEFAULT_MODEL", "LearnedScorer", "ModelFileError", "load_default"]
@@ -54,7 +55,15 @@ class _Segment:
     Word weights are packed as ``complex(strong, weak)`` so one ``sum`` adds up both heads.
     """
 
-    __slots__ = ("bias_strong", "bias_weak", "dense_strong", "dense_weak", "get", "has_words")
+    __slots__ = (
+        "_words",
+        "bias_strong",
+        "bias_weak",
+        "dense_strong",
+        "dense_weak",
+        "get",
+        "has_words",
+    )
 
     def __init__(self, strong: Mapping[str, Any], weak: Mapping[str, Any]) -> None:
         self.bias_strong = float(strong["bias"])
@@ -70,6 +79,15 @@ class _Segment:
         }
         self.get = words.get
         self.has_words = bool(words)
+        self._words = words
+
+    def numbers(self) -> list[float]:
+        """Every weight of this segment, to check they are finite."""
+        w = self._words.values()
+        return [
+            self.bias_strong, self.bias_weak, *self.dense_strong, *self.dense_weak,
+            *(c.real for c in w), *(c.imag for c in w),
+        ]  # fmt: skip
 
 
 class LearnedScorer:
@@ -91,6 +109,12 @@ class LearnedScorer:
             self._quantiles = [float(q) for q in model["quantiles"]]
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelFileError(f"{source}: malformed model ({exc!r})") from None
+        missing = {"free", "mc"} - set(self._segments)
+        if missing:
+            raise ModelFileError(f"{source}: malformed model (no segment {sorted(missing)})")
+        numbers = [q for seg in self._segments.values() for q in seg.numbers()]
+        if not self._quantiles or not all(map(math.isfinite, [*self._quantiles, *numbers])):
+            raise ModelFileError(f"{source}: malformed model (quantiles or weights not finite)")
         self.source = source
         self.training: Mapping[str, Any] = model.get("training", {})
 
@@ -105,7 +129,7 @@ class LearnedScorer:
             model = json.loads(raw)
         except OSError as exc:
             raise ModelFileError(f"{path}: cannot read model ({exc.strerror or exc})") from None
-        except (ValueError, EOFError) as exc:
+        except (ValueError, EOFError, RecursionError, zlib.error) as exc:
             raise ModelFileError(f"{path}: not a JSON model file ({exc})") from None
         if not isinstance(model, dict):
             raise ModelFileError(f"{path}: not a learned-router model")
@@ -137,8 +161,8 @@ class LearnedScorer:
         out-of-fold scores recorded at training time; traffic unlike the training data will
         see a different share, which ``hybrid-router calibrate`` measures on your own file.
         """
-        if not 0.0 <= share <= 1.0:
-            raise ValueError(f"share must be in [0, 1], got {share}")
+        if not 0.0 <= share <= 1.0:  # also NaN
+            raise InvalidRequest(f"share must be in [0, 1], got {share}", field="share")
         if share >= 1.0:
             return 0.0
         if share <= 0.0:

@@ -63,6 +63,8 @@ def parse_outcomes(lines: Iterable[str], name: str = "<outcomes>") -> list[Outco
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
             raise OutcomesError(f"not valid JSON ({exc.msg})", file=name, line=number) from None
+        except (ValueError, RecursionError):  # a huge integer, nesting past the parser's limit
+            raise OutcomesError("not JSON this reader accepts", file=name, line=number) from None
         if not isinstance(obj, dict):
             raise OutcomesError("each line must be a JSON object", file=name, line=number)
         for field in ("prompt", "weak_correct", "strong_correct"):
