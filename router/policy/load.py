@@ -124,7 +124,8 @@ def _resolve(
             f"extends {parent_name!r}: no such policy",
             file=source,
             line=line,
-            hint=f"create {parent_name}.yaml next to this file, or extend 'default'",
+            hint=f"create {parent_name.removesuffix('.yaml')}.yaml next to this file, "
+            "or extend 'default'",
         )
     base, base_o, chain = _resolve(parent_source, parent_text, directory, chain)
     base.pop("extends", None)
