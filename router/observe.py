@@ -214,4 +214,6 @@ def build_observer(
         return None
     if len(found) == 1:
         return found[0]
-    return MultiObserver(found)
+    # Each one shielded on its own: a caller's observer that raises must not cost the
+    # telemetry its hooks (or lose the attempt tokens of the others).
+    return MultiObserver([safe(o) for o in found])

@@ -344,3 +344,22 @@ def test_queue_depth_is_read_from_the_backends_when_metrics_are_collected(otel: 
     busy.depth = 0
     depths = {p.attributes[A.BACKEND]: p.value for p in otel.points(A.METRIC_QUEUE_DEPTH)}
     assert depths["smol"] == 0
+
+
+def test_a_callers_observer_that_raises_does_not_break_the_telemetry(otel: Otel) -> None:
+    """Each observer is shielded on its own: the caller's hooks failing must not skip the
+    telemetry's hooks or lose its attempt token."""
+    from router.observe import Observer
+
+    class Broken(Observer):
+        def attempt_started(self, ctx, spec, retry):  # type: ignore[no-untyped-def]
+            raise RuntimeError("broken observer")
+
+        def attempt_finished(self, *args):  # type: ignore[no-untyped-def]
+            raise RuntimeError("broken observer")
+
+    r = routed(otel, two_local(), observer=Broken())
+    assert r.chat("hello").text
+    assert otel.request_span().attributes[A.OUTCOME] == "ok"
+    (attempt,) = otel.attempt_spans()
+    assert attempt.attributes["gen_ai.usage.output_tokens"] > 0
