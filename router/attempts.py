@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from router import errors
+from router.classify.classifier import estimate_tokens
 from router.completion import ChatCompletion, Usage
 from router.config import BackendSpec
 from router.messages import ChatRequest
@@ -51,6 +52,7 @@ class Call:
         self.plan = plan
         self._reservation: Any = None
         self._admission: str | None = None  # the breaker's grant for the attempt in flight
+        self._spent_on_failures = 0.0  # cut streams: billed by the provider, charged here
 
     def __enter__(self) -> Call:
         return self
@@ -132,13 +134,23 @@ class Call:
         self.router.health.release(step.spec.name, self._admission)
         self.plan.failed(step, exc, 0.0)
 
-    def failed(self, step: Step, prepared: Prepared, exc: BaseException) -> str:
-        """Record a failed attempt (``exc`` of any type); returns what the plan does next."""
+    def failed(
+        self, step: Step, prepared: Prepared, exc: BaseException, delivered: str = ""
+    ) -> str:
+        """Record a failed attempt (``exc`` of any type); returns what the plan does next.
+
+        ``delivered`` is the text a cut stream had already produced: a provider bills it,
+        so its cost (the prompt plus those tokens, estimated) is charged to the budget.
+        """
         r, ctx = self.router, self.ctx
         exc = typed(exc, step.spec)
         t0 = time.perf_counter()
         duration = t0 - prepared.started
-        self._settle(0.0)
+        spent = 0.0
+        if delivered and ctx.classification is not None:
+            spent = step.spec.price.cost(ctx.classification.tokens, estimate_tokens(delivered))
+            self._spent_on_failures += spent
+        self._settle(spent)
         nxt = self.plan.failed(step, exc, duration)
         r.health.record_failure(step.spec.name, exc, self._admission)
         ctx.observer.attempt_finished(
@@ -174,8 +186,11 @@ class Call:
         assert route is not None
         route.backend, route.tier, route.zone = spec.name, spec.tier, spec.zone
         route.attempts = self.plan.attempts
-        route.cost_usd = _cost(spec, usage)
-        self._settle(route.cost_usd or 0.0)
+        cost = _cost(spec, usage)
+        self._settle(cost or 0.0)
+        if self._spent_on_failures:
+            cost = (cost or 0.0) + self._spent_on_failures
+        route.cost_usd = cost
         r.health.record_success(
             spec.name, duration, ttft_s, usage.completion_tokens if usage else 0
         )

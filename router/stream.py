@@ -146,7 +146,7 @@ class StreamDriver:
         """Record a failed attempt; return a restart chunk, or raise when committed."""
         step = run.step
         run.done = True
-        self.call.failed(step, run.prepared, exc)
+        self.call.failed(step, run.prepared, exc, "".join(run.text))
         if not run.committed:
             return None
         partial = "".join(run.text)

@@ -184,6 +184,24 @@ def test_budget_reservations_are_atomic_across_periods() -> None:
     assert store.used("d") == pytest.approx(0.1)
 
 
+def test_a_stream_cut_after_tokens_is_charged_for_what_it_delivered() -> None:
+    """A provider bills the tokens of a stream that breaks: the budget counts them, and
+    the route's cost includes them when a restart then answers."""
+    tp = policy("cost: {daily_budget_usd: 10}\nstreaming: {on_interrupt: restart}")
+    price = Price(input_per_mtok=1000.0, output_per_mtok=1000.0)
+    flaky = FakeBackend(
+        "flaky", tier="large", price=price, reply="y" * 400, script=[{"cut_after": 3}]
+    )
+    r = router_with([flaky], tp, complexity=0.9)
+    chunks = list(r.stream("Q" * 200, team="team", max_tokens=200))
+    route, usage = chunks[-1].route, chunks[-1].usage
+    assert [a.outcome for a in route.attempts] == ["error", "ok"]
+    answered = price.cost(usage.prompt_tokens, usage.completion_tokens)
+    spent = r.budget.spent(r.policies["team"])["daily"]
+    assert spent > answered  # the cut attempt was charged too
+    assert route.cost_usd == pytest.approx(spent)
+
+
 def test_64_concurrent_requests_never_overspend_a_budget() -> None:
     budget = 0.02
     tp = policy(f"cost: {{daily_budget_usd: {budget}, on_budget_exhausted: degrade}}")
