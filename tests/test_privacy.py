@@ -341,6 +341,9 @@ UNICODE_FORMS = [  # (class, text): forms a keyboard, word processor or JSON enc
     ("credit_card", "カード番号４１１１１１１１１１１１１１１１で決済できません"),
     ("email", "Bitte eine Antwort an info@müller-bäckerei.de formulieren."),
     ("email", json.dumps({"customer": "jörg@müller.de", "note": "called twice"})),
+    ("credit_card", "Card 4111\u00ad1111\u00ad1111\u00ad1111 was declined."),  # soft hyphens
+    ("email", "Reply to jo\u200bhn.doe@example.com today."),  # a zero-width space inside
+    ("phone", "Call +1\u200b415\u200b555\u200b0134 after six."),
     ("address", json.dumps({"address": "Königstraße 12, 10115 Berlin"})),
 ]
 

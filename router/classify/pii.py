@@ -99,10 +99,15 @@ def _capitals(text: str, shape: bytes, out: _Out) -> None:
 
 
 # Characters folded before scanning, one for one so that spans still index the original:
-# Unicode spaces (no-break, thin, ideographic ...) to " ", dashes and minus signs to "-",
-# full-width forms (a Japanese or Chinese keyboard's digits, "＠") to their ASCII twins.
+# Unicode spaces (no-break, thin, ideographic ...) to " ", dashes, minus signs and invisible
+# characters to "-", full-width forms (a Japanese or Chinese keyboard's digits, "＠") to
+# their ASCII twins.
 _FOLD = {c: " " for c in range(0x80, 0x3001) if chr(c).isspace()}
 _FOLD.update({c: "-" for c in (*range(0x2010, 0x2016), 0x2212, 0xFE63)})
+# Invisible characters that copy-and-paste leaves inside values (soft hyphen, zero-width
+# space and joiners, word joiner, BOM) read as a hyphen: a separator between digits, a
+# character an e-mail address may hold, so "4111\u00ad1111..." is still a card number.
+_FOLD.update({c: "-" for c in (0x00AD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
 _FOLD.update({c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 _FOLDABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD)) + "]")
 

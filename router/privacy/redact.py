@@ -29,7 +29,8 @@ _PLACEHOLDER = re.compile(r"\[([A-Z_]+)_(\d+)\]")
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MAX_PLACEHOLDER = 32
 _NUMERIC = frozenset({"credit_card", "iban", "phone", "ssn"})
-_SEPARATORS = r"[\s.\-/()\u2010-\u2015\u2212\ufe63\uff0d]{0,2}"  # ASCII and Unicode dashes
+# ASCII separators, Unicode dashes, and the invisible characters copy-and-paste leaves
+_SEPARATORS = r"[\s.\-/()\u2010-\u2015\u2212\ufe63\uff0d\u00ad\u200b-\u200d\u2060\ufeff]{0,2}"
 
 
 def decode_escapes(text: str) -> str:
