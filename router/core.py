@@ -314,7 +314,7 @@ class Router:
         return self.health.states(self._backends, output_tokens)
 
     def _decide(self, c: Classification, tp: TeamPolicy, conversation_id: str | None) -> Decision:
-        previous = self._conversations.tier(conversation_id) if conversation_id else None
+        previous = self._conversations.tier(tp.team, conversation_id) if conversation_id else None
         exhausted = self.budget.exhausted(tp)
         states = self._states(c.max_output_tokens or tp.policy.cost.assumed_output_tokens)
         return decide(
@@ -403,7 +403,7 @@ class Router:
         """Note the tier that served a conversation, for stickiness."""
         cid = ctx.extra.get("conversation_id")
         if cid:
-            self._conversations.remember(cid, tier)
+            self._conversations.remember(ctx.team.team, cid, tier)
 
 
 def _check_arguments(

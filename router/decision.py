@@ -190,13 +190,21 @@ def required_tier(
         if TIER_RANK[by_rule] < TIER_RANK[prev]:
             reasons.append(f"conversation stays on tier {prev} (stickiness)")
             return prev, reasons
-        thr = thresholds.get(tier) if tier == by_rule else None
-        if thr is not None and score < thr + st.margin:
-            reasons.append(
-                f"conversation stays on tier {prev}: {score:.3f} is not clearly above "
-                f"{thr:.3f} + margin {st.margin:.3f} (stickiness)"
-            )
-            return prev, reasons
+        if tier == by_rule:  # the score alone moves it up: only as far as it clearly clears
+            clear = prev
+            for t in ("large", "proprietary"):
+                thr = thresholds[t]
+                above_prev = TIER_RANK[prev] < TIER_RANK[t] <= TIER_RANK[tier]
+                if above_prev and thr is not None and score >= thr + st.margin:
+                    clear = t
+            if clear != tier:
+                thr = thresholds[tier]
+                reasons.append(
+                    f"conversation {'stays on' if clear == prev else 'moves to'} tier {clear}: "
+                    f"{score:.3f} is not clearly above {thr:.3f} + margin {st.margin:.3f} "
+                    "(stickiness)"
+                )
+                return clear, reasons
     return by_rule, reasons
 
 
@@ -242,10 +250,13 @@ def exclusions(
         out.append(
             f"estimated cost ${cost:.6f} exceeds policy {name} max_per_request_usd ${ceiling:g}"
         )
-    if budget_exhausted and cost > 0:
-        out.append(
-            f"team {name} {budget_exhausted} budget is spent; policy degrades to free backends"
-        )
+    if budget_exhausted:
+        if policy.cost.on_budget_exhausted == "reject":
+            out.append(f"team {name} {budget_exhausted} budget is spent; policy rejects")
+        elif cost > 0:
+            out.append(
+                f"team {name} {budget_exhausted} budget is spent; policy degrades to free backends"
+            )
     if state is not None:
         if not state.available:
             out.append(state.reason or "backend unavailable")

@@ -240,6 +240,30 @@ def test_stickiness_keeps_a_conversation_on_its_tier() -> None:
     assert decide(cls(0.1), DEFAULT, ALL, previous_tier="large").required_tier == "small"
 
 
+def test_stickiness_moves_up_only_as_far_as_a_turn_clearly_needs() -> None:
+    """A harder turn never gets a lower tier than an easier one: from small, a score that
+    clears large by the margin but not proprietary moves to large."""
+    sticky = policy(
+        "quality: {thresholds: {large: 0.5, proprietary: 0.85}, shares: null,"
+        " stickiness: {enabled: true, margin: 0.1}}"
+    )
+
+    def tier(score: float) -> str:
+        return decide(cls(score), sticky, ALL, previous_tier="small").required_tier
+
+    assert tier(0.55) == "small"  # not clearly above large
+    assert tier(0.7) == "large"
+    assert tier(0.9) == "large"  # above proprietary, but not clearly
+    assert tier(0.97) == "proprietary"
+
+
+def test_a_spent_budget_under_reject_excludes_every_backend() -> None:
+    reject = policy("cost: {daily_budget_usd: 1, on_budget_exhausted: reject}")
+    d = decide(cls(0.9), reject, ALL, budget_exhausted="daily")
+    assert names(d) == []
+    assert all("policy rejects" in " ".join(c.reasons) for c in d.excluded)
+
+
 def test_spent_budget_leaves_only_free_backends() -> None:
     d = decide(cls(0.9), DEFAULT, ALL, budget_exhausted="daily")
     assert names(d) == ["small"]

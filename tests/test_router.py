@@ -255,6 +255,32 @@ def test_budget_reject_is_a_typed_error() -> None:
         r.chat("Hard question", team="team")
 
 
+def test_budget_reject_refuses_even_when_a_free_backend_is_left() -> None:
+    tp = policy("cost: {daily_budget_usd: 1.0, on_budget_exhausted: reject}")
+    r = router_with(three_tiers(), tp, complexity=0.95)
+    key = r.budget._limits(r.policies["team"])[0][0]
+    r.budget.store.settle([key], 0.0, 1.0)  # the whole daily budget is spent
+    with pytest.raises(BudgetExceeded):
+        r.chat("Hard question", team="team")
+
+
+def test_stickiness_is_per_team() -> None:
+    """Two teams that use the same conversation id do not share its tier."""
+    sticky = "quality: {stickiness: {enabled: true}}"
+    a, b = policy(sticky, team="a"), policy(sticky, team="b")
+    scores = iter([0.95, 0.1])
+
+    class Seq:
+        name = "seq"
+
+        def score(self, turns):
+            return next(scores)
+
+    r = Router(three_tiers(), [a, b], scorer=Seq(), telemetry=False)
+    assert r.chat("Hard", team="a", conversation_id="1").route.tier == "proprietary"
+    assert r.chat("easy", team="b", conversation_id="1").route.tier == "small"
+
+
 def test_conversation_stickiness_through_the_router() -> None:
     tp = policy("quality: {stickiness: {enabled: true}}")
     scorer_values = iter([0.6, 0.1])
