@@ -70,6 +70,34 @@ def test_extends_merges_mappings_and_replaces_lists(tmp_path: Path) -> None:
     assert tp.chain == (str(p), str(tmp_path / "base.yaml"))
 
 
+def test_a_child_stating_thresholds_does_not_inherit_shares(tmp_path: Path) -> None:
+    """Inherited shares would override the child's thresholds with a calibrated scorer."""
+    p = write(
+        tmp_path,
+        "team.yaml",
+        "version: 1\nextends: default\nquality: {thresholds: {large: 0.8, proprietary: 0.95}}\n",
+    )
+    tp = load_policy(p, directory=tmp_path)
+    assert builtin_default().policy.quality.shares is not None  # the parent has shares
+    assert tp.policy.quality.shares is None
+    assert tp.policy.quality.thresholds.large == 0.8
+
+
+def test_a_child_overrides_a_parents_label_whatever_its_case(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "base.yaml",
+        "version: 1\nlabels: {Sensitivity: {Confidential: {privacy: local_only}}}\n",
+    )
+    p = write(
+        tmp_path,
+        "team.yaml",
+        "version: 1\nextends: base\nlabels: {sensitivity: {confidential: {min_tier: large}}}\n",
+    )
+    rule = load_policy(p, directory=tmp_path).policy.labels["sensitivity"]["confidential"]
+    assert (rule.privacy, rule.min_tier) == ("local_only", "large")  # merged, not an error
+
+
 def test_extends_default_without_a_file_uses_the_builtin(tmp_path: Path) -> None:
     p = write(tmp_path, "team.yaml", "version: 1\nextends: default\ncost: {daily_budget_usd: 3}\n")
     tp = load_policy(p, directory=tmp_path)

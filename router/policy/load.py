@@ -70,11 +70,27 @@ def _origins(lines: LineMap, data: Any, file: str, path: tuple[str | int, ...] =
     return out
 
 
+def _keys_as_in(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with each key that ``over`` spells differently (case, surrounding spaces)
+    renamed as ``over`` spells it, so that the child's entry overrides the parent's."""
+    spelled = {str(k).strip().lower(): k for k in over}
+    out: dict[str, Any] = {}
+    for k, v in base.items():
+        out[spelled.get(str(k).strip().lower(), k)] = v
+    return out
+
+
 def _merge(base: Any, over: Any, base_o: Origins, over_o: Origins, path: tuple = ()) -> Any:
     if isinstance(base, dict) and isinstance(over, dict):
+        if path[:1] == ("labels",) and len(path) <= 2:
+            base = _keys_as_in(base, over)  # label names and values ignore case
         out = dict(base)
         for k, v in over.items():
             out[k] = _merge(base.get(k), v, base_o, over_o, (*path, k)) if k in base else v
+        if path == ("quality",) and "thresholds" in over and "shares" not in over:
+            # Thresholds the child states are meant to apply: inherited shares would
+            # silently override them (shares win over thresholds with a calibrated scorer).
+            out.pop("shares", None)
         return out
     # Replaced: the child's origins win for everything under this path.
     for key in [k for k in base_o if k[: len(path)] == path]:

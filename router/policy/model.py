@@ -68,7 +68,10 @@ class LabelRule(BaseModel):
         default=None, description="Privacy action for requests carrying this label value."
     )
     min_tier: Tier | None = Field(
-        default=None, description="The lowest tier that may serve requests with this label."
+        default=None,
+        description="The tier requests with this label need: they are routed as if their "
+        "complexity required it. A lower tier still serves when nothing at that tier is "
+        "available, unless quality.strict is set.",
     )
 
     @model_validator(mode="after")
@@ -194,10 +197,13 @@ class Quality(BaseModel):
         description="Alternative to thresholds: the share of traffic, hardest first, that "
         "needs each tier. With a calibrated scorer (the shipped learned one is) the router "
         "turns shares into thresholds and they override thresholds; with an uncalibrated "
-        "scorer the thresholds apply, and must then be stated.",
+        "scorer the thresholds apply, and must then be stated. A policy that states "
+        "thresholds but not shares does not inherit shares through extends.",
     )
     tasks: dict[str, Tier] = Field(
-        default_factory=dict, description="Minimum tier per task, whatever the complexity."
+        default_factory=dict,
+        description="Tier needed per task, whatever the complexity (a floor only with "
+        "strict, like a label's min_tier).",
     )
     strict: bool = Field(
         default=False,
