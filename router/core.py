@@ -34,6 +34,7 @@ from router.observe import SILENT, Observer, RequestContext, build_observer, saf
 from router.plan import AttemptPlan
 from router.policy.calibrate import calibrate_policies
 from router.policy.load import PolicySet, TeamPolicy
+from router.policy.model import TIER_RANK
 from router.resilience.budget import Budgets, BudgetStore
 from router.resilience.health import HealthBook
 from router.resilience.latency import prior_from_metadata
@@ -400,9 +401,14 @@ class Router:
         return described
 
     def remember_tier(self, ctx: RequestContext, tier: str) -> None:
-        """Note the tier that served a conversation, for stickiness."""
+        """Note a conversation's tier, for stickiness: the one that served it, or the one
+        the policy required when an outage made a lower tier answer (so the next turn goes
+        back up instead of staying down)."""
         cid = ctx.extra.get("conversation_id")
         if cid:
+            required = ctx.decision.required_tier if ctx.decision is not None else tier
+            if TIER_RANK[required] > TIER_RANK[tier]:
+                tier = required
             self._conversations.remember(ctx.team.team, cid, tier)
 
 

@@ -307,3 +307,17 @@ def test_router_closes_its_backends() -> None:
 def test_chat_with_stream_true_points_to_stream() -> None:
     with pytest.raises(InvalidRequest, match="stream"):
         router_with(three_tiers()).chat("Hello", stream=True)
+
+
+def test_an_outage_does_not_pin_a_conversation_to_a_lower_tier() -> None:
+    """The large tier fails one turn and small answers; the next turn of the conversation
+    goes back to large rather than sticking to small."""
+    tp = policy("quality: {stickiness: {enabled: true}}")
+    small = FakeBackend("small", tier="small", reply="s")
+    large = FakeBackend("large", tier="large", reply="l", script=["server_error"] * 2)
+    # just above the large threshold (0.5), within the stickiness margin (0.03)
+    r = router_with([small, large], tp, complexity=0.51)
+    first = r.chat("Design a scheduler", team="team", conversation_id="c1")
+    assert first.route.tier == "small"  # large failed: fell back
+    second = r.chat("And its tests?", team="team", conversation_id="c1")
+    assert second.route.tier == "large"
