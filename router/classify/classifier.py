@@ -7,11 +7,11 @@ model or network is needed. The complexity scorer is pluggable
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from router.classify.complexity import ComplexityScorer, HeuristicScorer
+from router.classify.escapes import decode_escapes_with_positions
 from router.classify.pii import Finding, find_pii
 from router.classify.task import classify_task
 from router.classify.types import Classification, Detection
@@ -53,9 +53,6 @@ def check_labels(labels: Any) -> dict[str, str]:
     return out
 
 
-_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
-
-
 def scan(text: str) -> list[Finding]:
     """:func:`~router.classify.pii.find_pii` on ``text`` and, when it holds ``\\uXXXX``
     escapes (JSON written with ``ensure_ascii``, as ``json.dumps`` does by default), on its
@@ -64,7 +61,7 @@ def scan(text: str) -> list[Finding]:
     found = find_pii(text)
     if "\\u" not in text:
         return found
-    decoded, where = _unescape(text)
+    decoded, where = decode_escapes_with_positions(text)
     if len(decoded) == len(text):
         return found
     for cls, start, end, conf, det in find_pii(decoded):
@@ -72,22 +69,6 @@ def scan(text: str) -> list[Finding]:
         if not any(f[0] == cls and f[1] <= start and end <= f[2] for f in found):
             found.append((cls, start, end, conf, det))
     return found
-
-
-def _unescape(text: str) -> tuple[str, list[int]]:
-    """``text`` with ``\\uXXXX`` escapes decoded, and for each position in it (and its end)
-    the position in ``text``."""
-    pieces: list[str] = []
-    where: list[int] = []
-    pos = 0
-    for m in _ESCAPE.finditer(text):
-        pieces += (text[pos : m.start()], chr(int(m.group(1), 16)))
-        where += range(pos, m.start())
-        where.append(m.start())
-        pos = m.end()
-    pieces.append(text[pos:])
-    where += range(pos, len(text) + 1)
-    return "".join(pieces), where
 
 
 def _across_parts(parts: list[str], index: int) -> list[Detection]:

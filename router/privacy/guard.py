@@ -19,8 +19,9 @@ from urllib.parse import unquote
 from pydantic import BaseModel, ValidationError
 
 from router import errors
+from router.classify.escapes import decode_escapes
 from router.messages import ChatRequest, is_fixed
-from router.privacy.redact import Redaction, decode_escapes
+from router.privacy.redact import Redaction
 
 
 def _forms(body: str) -> list[str]:

@@ -26,16 +26,10 @@ from router.completion import ChatCompletion
 from router.messages import ChatRequest, is_fixed
 
 _PLACEHOLDER = re.compile(r"\[([A-Z_]+)_(\d+)\]")
-_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 _MAX_PLACEHOLDER = 32
 _NUMERIC = frozenset({"credit_card", "iban", "phone", "ssn"})
 # ASCII separators, Unicode dashes, and the invisible characters copy-and-paste leaves
 _SEPARATORS = r"[\s.\-/()\u2010-\u2015\u2212\ufe63\uff0d\u00ad\u200b-\u200d\u2060\ufeff]{0,2}"
-
-
-def decode_escapes(text: str) -> str:
-    """``text`` with JSON ``\\uXXXX`` escapes decoded (as ``json.dumps`` writes non-ASCII)."""
-    return _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 def value_pattern(value: str, data_class: str) -> str:

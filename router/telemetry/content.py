@@ -18,8 +18,9 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
+from router.classify.escapes import decode_escapes
 from router.decision import label_rule
-from router.privacy.redact import Redaction, decode_escapes
+from router.privacy.redact import Redaction
 from router.telemetry.attributes import CAPTURE_CONTENT_ENV
 
 if TYPE_CHECKING:  # pragma: no cover
