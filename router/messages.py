@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import PydanticSerializationError
@@ -166,23 +166,6 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
-FIXED_VALUES: dict[str, frozenset[str]] = {
-    "role": frozenset({"system", "developer", "user", "assistant", "tool"}),
-    "type": frozenset({"text", "image_url", "refusal", "function", "json_object", "json_schema"}),
-    "detail": frozenset({"auto", "low", "high"}),
-    "tool_choice": frozenset({"none", "auto", "required"}),
-}
-"""Values of the request's enumerated fields, by field name: the same for every caller, so
-they carry no caller data and are neither redacted (which would make them invalid) nor
-searched for protected values."""
-
-
-def is_fixed(key: str, value: str) -> bool:
-    """Whether ``value`` under ``key`` is one of the format's fixed words (see above)."""
-    fixed = FIXED_VALUES.get(key)
-    return fixed is not None and value in fixed
-
-
 class ChatRequest(BaseModel):
     """A validated chat request: the conversation plus generation parameters."""
 
@@ -256,6 +239,47 @@ class ChatRequest(BaseModel):
     def wire_messages(self) -> list[dict[str, Any]]:
         """The messages as plain OpenAI-format dicts, ready to send."""
         return [m.model_dump(exclude_none=True) for m in self.messages]
+
+
+def _format_words(
+    model: type[BaseModel], keys: set[str], fixed: dict[str, set[str]], seen: set[type]
+) -> None:
+    """Collect the field names (and aliases) of ``model`` and the models it holds, and the
+    values of their ``Literal`` fields by field name."""
+    seen.add(model)
+    for name, field in model.model_fields.items():
+        keys.update(filter(None, (name, field.alias)))
+        stack = [field.annotation]
+        while stack:
+            t = stack.pop()
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                if t not in seen:
+                    _format_words(t, keys, fixed, seen)
+            elif get_origin(t) is Literal:
+                fixed.setdefault(field.alias or name, set()).update(map(str, get_args(t)))
+            else:
+                stack += get_args(t)
+
+
+def _collect_format_words() -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    keys: set[str] = set()
+    fixed: dict[str, set[str]] = {}
+    _format_words(ChatRequest, keys, fixed, set())
+    return frozenset(keys), {k: frozenset(v) for k, v in fixed.items()}
+
+
+FORMAT_KEYS, FIXED_VALUES = _collect_format_words()
+"""The chat format's own words, read from the models above: every field name (``role``,
+``content``, ``seed`` ...), and the values of each enumerated field by field name
+(``detail``: ``auto``, ``low``, ``high``). They are the same for every caller, so they carry
+no caller data: redaction leaves them alone (replacing one would make the request
+invalid) and the privacy guard does not search them."""
+
+
+def is_fixed(key: str, value: str) -> bool:
+    """Whether ``value`` under ``key`` is one of the format's fixed words (see above)."""
+    fixed = FIXED_VALUES.get(key)
+    return fixed is not None and value in fixed
 
 
 _REQUEST = TypeAdapter(ChatRequest)

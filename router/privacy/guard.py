@@ -13,14 +13,14 @@ the request unchanged.
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any
 from urllib.parse import unquote
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from router import errors
 from router.classify.escapes import decode_escapes
-from router.messages import ChatRequest, is_fixed
+from router.messages import FORMAT_KEYS, ChatRequest, is_fixed
 from router.privacy.redact import Redaction
 
 
@@ -54,30 +54,6 @@ def carries_protected_data(ctx: Any, original: ChatRequest, outgoing: ChatReques
     return any(regex.search(form) for text in (body, read) for form in _forms(text))
 
 
-def _field_names(model: type[BaseModel], visited: set[type] | None = None) -> set[str]:
-    """The names (and aliases) of the fields of ``model`` and of the models it holds."""
-    visited = visited if visited is not None else set()
-    visited.add(model)
-    names: set[str] = set()
-    for name, field in model.model_fields.items():
-        names.update(filter(None, (name, field.alias)))
-        for inner in _models(field.annotation):
-            if inner not in visited:
-                names |= _field_names(inner, visited)
-    return names
-
-
-def _models(annotation: Any) -> list[type[BaseModel]]:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in get_args(annotation) for m in _models(arg)]
-
-
-_FORMAT_KEYS = frozenset(_field_names(ChatRequest))
-"""Keys of the chat format itself (``role``, ``content``, ``seed`` ...): fixed words, so
-not searched, and a name such as "Seed" does not trip the guard on the ``seed`` key."""
-
-
 def _strings(obj: Any) -> list[str]:
     """Every string in a dumped request: every field it would send, keys included (except
     the format's own keys and fixed values, which carry no caller data)."""
@@ -88,7 +64,7 @@ def _strings(obj: Any) -> list[str]:
             s
             for k, v in obj.items()
             for s in (
-                *(() if k in _FORMAT_KEYS else (k,)),
+                *(() if k in FORMAT_KEYS else (k,)),
                 *(() if isinstance(v, str) and is_fixed(k, v) else _strings(v)),
             )
         ]
