@@ -27,6 +27,10 @@ class LineMap:
     def set(self, path: PathKey, line: int) -> None:
         self._lines[path] = line
 
+    def __len__(self) -> int:
+        """How many values have a line: one per value built, as each has its own path."""
+        return len(self._lines)
+
     def line(self, path: Sequence[str | int]) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
         key = tuple(path)
@@ -45,10 +49,8 @@ MAX_DEPTH = 64
 
 
 def _build(node: yaml.Node, path: PathKey, lines: LineMap, ctor: yaml.SafeLoader, file: str) -> Any:
-    budget = getattr(ctor, "_node_budget", MAX_NODES) - 1
-    ctor._node_budget = budget  # type: ignore[attr-defined]
     line = node.start_mark.line + 1
-    if budget < 0:
+    if len(lines) >= MAX_NODES:
         raise PolicyError(
             f"more than {MAX_NODES:,} values (aliases expanding?)", file=file, line=line
         )
