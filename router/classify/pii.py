@@ -110,6 +110,9 @@ _FOLD.update({c: "-" for c in (*range(0x2010, 0x2016), 0x2212, 0xFE63)})
 _FOLD.update({c: "-" for c in (0x00AD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
 _FOLD.update({c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 _FOLDABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD)) + "]")
+DASHES = "".join(chr(c) for c in sorted(_FOLD) if _FOLD[c] == "-")
+"""The characters read as a hyphen (Unicode dashes, invisible characters): redaction
+accepts them between the digits of a number, as the scan does."""
 
 
 def find_pii(text: str) -> list[Finding]:

@@ -21,6 +21,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from router.classify.pii import DASHES
 from router.classify.types import Detection
 from router.completion import ChatCompletion
 from router.messages import ChatRequest, is_fixed
@@ -28,8 +29,9 @@ from router.messages import ChatRequest, is_fixed
 _PLACEHOLDER = re.compile(r"\[([A-Z_]+)_(\d+)\]")
 _MAX_PLACEHOLDER = 32
 _NUMERIC = frozenset({"credit_card", "iban", "phone", "ssn"})
-# ASCII separators, Unicode dashes, and the invisible characters copy-and-paste leaves
-_SEPARATORS = r"[\s.\-/()\u2010-\u2015\u2212\ufe63\uff0d\u00ad\u200b-\u200d\u2060\ufeff]{0,2}"
+# ASCII separators, and the characters the scan reads as a hyphen (Unicode dashes, the
+# invisible characters copy-and-paste leaves)
+_SEPARATORS = r"[\s.\-/()" + re.escape(DASHES) + "]{0,2}"
 
 
 def value_pattern(value: str, data_class: str) -> str:
