@@ -294,7 +294,14 @@ def options_from_spec(model: type[_M], spec: BackendSpec) -> _M:
     try:
         return model.model_validate(spec.options)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in err["loc"])
-        msg = "unknown option" if err["type"] == "extra_forbidden" else err["msg"]
+        where, msg = first_problem(exc)
         raise errors.ConfigError(f"backend {spec.name}: options.{where}: {msg}") from None
+
+
+def first_problem(exc: ValidationError) -> tuple[str, str]:
+    """The first problem pydantic found: where (a dotted path, empty for the whole
+    model) and what, with "unknown option" for a key the model does not have."""
+    err = exc.errors(include_url=False)[0]
+    where = ".".join(str(p) for p in err["loc"])
+    msg = "unknown option" if err["type"] == "extra_forbidden" else err["msg"]
+    return where, msg

@@ -30,6 +30,7 @@ from router.backends.base import (
     Backend,
     Health,
     completion_id,
+    first_problem,
     make_chunk,
     make_completion,
     options_from_spec,
@@ -120,10 +121,9 @@ class FakeBackend(Backend):
                     capabilities=capabilities or Capabilities(tools=True),
                 )
             except ValidationError as exc:
-                err = exc.errors(include_url=False)[0]
-                where = ".".join(str(p) for p in err["loc"])
+                where, msg = first_problem(exc)
                 raise errors.ConfigError(
-                    f"fake backend {name!r}: {where + ': ' if where else ''}{err['msg']}"
+                    f"fake backend {name!r}: {where + ': ' if where else ''}{msg}"
                 ) from None
         super().__init__(spec)
         self.reply = reply
