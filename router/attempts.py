@@ -116,10 +116,7 @@ class Call:
             self._refused(step, exc, reservation)
             return None
         except BaseException:
-            # Nothing was sent: give back what this attempt held, then let the error out.
-            if reservation is not None:
-                r.budget.settle(reservation, 0.0)
-            r.health.release(name, self._admission)
+            self._give_back(step, reservation)  # nothing was sent; let the error out
             raise
         self._reservation = reservation
         r.health.started(name)
@@ -129,10 +126,14 @@ class Call:
         )
 
     def _refused(self, step: Step, exc: BaseException, reservation: Any) -> None:
+        self._give_back(step, reservation)
+        self.plan.failed(step, exc, 0.0)
+
+    def _give_back(self, step: Step, reservation: Any) -> None:
+        """What an attempt that sent nothing held: its budget reservation, its breaker slot."""
         if reservation is not None:
             self.router.budget.settle(reservation, 0.0)
         self.router.health.release(step.spec.name, self._admission)
-        self.plan.failed(step, exc, 0.0)
 
     def failed(
         self, step: Step, prepared: Prepared, exc: BaseException, delivered: str = ""
@@ -234,8 +235,6 @@ def typed(exc: BaseException, spec: BackendSpec) -> BaseException:
         return exc
     if isinstance(exc, TimeoutError):  # asyncio.TimeoutError is TimeoutError on 3.11+
         return errors.BackendTimeout("timed out", backend=spec.name)
-    import asyncio
-
     if isinstance(exc, asyncio.TimeoutError):
         return errors.BackendTimeout("timed out", backend=spec.name)
     wrapped = errors.ServerError(f"unexpected {type(exc).__name__} in backend", backend=spec.name)
