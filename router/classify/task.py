@@ -7,9 +7,10 @@ Each task has weighted cue words and phrases; the task with the highest total wi
 
 Speed matters (this runs on every request). Instructions sit at the start or the end of a
 prompt ("Summarise the following: ...", "... Translate this into French."), so only the
-first and last 200 characters are read; they are lower-cased and split into a word set
-once, and cues are set intersections. A phrase is searched for only when its key word is
-present. Around 10 µs for any prompt length.
+first and last 200 characters are read; they are lower-cased and cut into words once
+(one ``bytes.translate`` for ASCII text), and one intersection with a table of every key
+word finds the cues present. A phrase is searched for only when its key word is present.
+Under 10 µs for any prompt length.
 """
 
 from __future__ import annotations
@@ -137,16 +138,19 @@ _RAW_CUES: dict[str, tuple[float, frozenset[str], tuple[tuple[str, str], ...]]] 
 _OPERATORS = "+-*/^×÷="
 
 
-_CUES = {
-    task: (weight, frozenset(w.encode() for w in words))
-    for task, (weight, words, _) in _RAW_CUES.items()
-}
-# key word -> (task, phrase): a phrase is searched for only when its key word is present
+_WEIGHTS = {task: weight for task, (weight, _, _) in _RAW_CUES.items()}
+_ORDER = {task: i for i, task in enumerate(_RAW_CUES)}  # ties go to the task listed first
+# One table for every key word: a cue word -> its task, a phrase's key word -> its phrases.
+# No word is both (checked at import), so one intersection finds every cue present.
+_WORD_TASK = {w.encode(): task for task, (_, words, _) in _RAW_CUES.items() for w in words}
 _PHRASES: dict[bytes, list[tuple[str, str]]] = {}
 for _task, (_, _, _phrases) in _RAW_CUES.items():
     for _key, _phrase in _phrases:
         _PHRASES.setdefault(_key.encode(), []).append((_task, _phrase))
-_PHRASE_KEYS = frozenset(_PHRASES)
+assert _WORD_TASK.keys().isdisjoint(_PHRASES)
+_KEYS = frozenset(_WORD_TASK) | frozenset(_PHRASES)
+# bytes.translate table for ASCII text: lower-case and blank punctuation in one pass.
+_LOWER_SPLIT = bytes(c + 32 if 65 <= c <= 90 else 32 if c in _PUNCT else c for c in range(256))
 
 
 def _code_marks(text: str) -> bool:
@@ -185,22 +189,28 @@ def classify_task(text: str) -> str:
     """
     if len(text) > 2 * _EDGE:
         text = text[:_EDGE] + "\n" + text[-_EDGE:]
-    low = text.lower()
-    # bytes.translate with a 256-byte table is several times faster than str.translate
-    words = set(low.encode("utf-8", "ignore").translate(_SPLIT).split())
-    hits = {task: len(words & cue_words) for task, (_, cue_words) in _CUES.items()}
-    for key in words & _PHRASE_KEYS:
+    if text.isascii():  # bytes.translate is several times faster than str.lower + translate
+        tokens = text.encode().translate(_LOWER_SPLIT).split()
+    else:
+        tokens = text.lower().encode("utf-8", "ignore").translate(_SPLIT).split()
+    hits: dict[str, int] = {}
+    low = ""
+    for key in _KEYS.intersection(tokens):
+        task = _WORD_TASK.get(key)
+        if task is not None:
+            hits[task] = hits.get(task, 0) + 1
+            continue
+        low = low or text.lower()
         for task, phrase in _PHRASES[key]:
             if phrase in low:
-                hits[task] += 1
+                hits[task] = hits.get(task, 0) + 1
     if _code_marks(text):
-        hits["code"] += 1
+        hits["code"] = hits.get("code", 0) + 1
     if _arithmetic(text):
-        hits["math"] += 1
+        hits["math"] = hits.get("math", 0) + 1
     best, best_score = "chat", 0.0
     for task, n in hits.items():
-        if n:
-            score = _CUES[task][0] * (1.0 + 0.25 * (min(n, 3) - 1))
-            if score > best_score:
-                best, best_score = task, score
+        score = _WEIGHTS[task] * (1.0 + 0.25 * (min(n, 3) - 1))
+        if score > best_score or (score == best_score and _ORDER[task] < _ORDER[best]):
+            best, best_score = task, score
     return best
