@@ -37,7 +37,7 @@ _TABLE = bytes(
     for c in range(256)
 )
 
-HEAD_CHARS = 600
+HEAD_CHARS = 400
 """How many characters from the start of the text are read."""
 TAIL_CHARS = 200
 """How many characters from the end of the text are read (options and the question)."""
