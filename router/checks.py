@@ -7,12 +7,12 @@ policy's ``allowed_backends``, ``denied_backends`` and ``fallback`` must exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
 from router.config import load_config, policies_dir
 from router.errors import ConfigError, PolicyError
-from router.policy.load import PolicySet, load_policy
+from router.policy.load import PolicySet, TeamPolicy, load_policy
 from router.policy.model import TIERS
 from router.yamlio import load_yaml_file
 
@@ -59,18 +59,26 @@ def _check_config(path: Path) -> list[str]:
         return [*problems, str(exc), *(str(more) for more in exc.also)]
     names = {b.name for b in config.backends}
     for team in policies.values():
-        r = team.policy.routing
-        refs = [*(r.allowed_backends or []), *r.denied_backends]
-        refs += [] if r.fallback == "auto" else [x for x in r.fallback if x not in TIERS]
-        for name in refs:
-            if name not in names:
-                problems.append(
-                    f"{team.source}: policy {team.team} names backend {name!r}, which "
-                    f"{path} does not declare (known: {', '.join(sorted(names))})"
-                )
+        problems += unknown_backends(team, names, f"{path} does not declare")
     if config.default_team not in policies:
         problems.append(f"{path}: default_team {config.default_team!r} has no policy file")
     return problems
+
+
+def unknown_backends(team: TeamPolicy, names: Collection[str], where: str) -> list[str]:
+    """A problem for every backend name in ``team``'s ``allowed_backends``,
+    ``denied_backends`` or ``fallback`` that is not in ``names`` (a typo there would
+    otherwise exclude a backend, or every backend, on each request). ``where`` says what
+    lacks the name, e.g. "the router has no such backend"."""
+    r = team.policy.routing
+    refs = [*(r.allowed_backends or []), *r.denied_backends]
+    refs += [] if r.fallback == "auto" else [x for x in r.fallback if x not in TIERS]
+    known = ", ".join(sorted(names)) or "none"
+    return [
+        f"{team.source}: policy {team.team} names backend {name!r}, which {where} (known: {known})"
+        for name in dict.fromkeys(refs)
+        if name not in names
+    ]
 
 
 def validate_paths(paths: Iterable[Path]) -> tuple[list[str], int]:

@@ -21,6 +21,7 @@ from typing import Any
 from router import errors
 from router.attempts import Call, bounded
 from router.backends.base import Backend
+from router.checks import unknown_backends
 from router.classify.classifier import Classifier, check_labels
 from router.classify.complexity import ComplexityScorer, default_scorer
 from router.classify.types import Classification
@@ -83,6 +84,10 @@ class Router:
         self.policies = calibrate_policies(policies, self.classifier.scorer)
         self.default_team = default_team
         self.policies[default_team]  # fail now, not on the first request
+        where = "this router has no backend of that name"
+        problems = [p for tp in self.policies.values() for p in unknown_backends(tp, names, where)]
+        if problems:
+            raise errors.ConfigError("; ".join(problems))
         self.observer = safe(
             build_observer(
                 observer,
@@ -138,7 +143,12 @@ class Router:
                 b.close()
             raise
         kwargs.setdefault("default_team", config.default_team)
-        return cls(built, policies, **kwargs)
+        try:
+            return cls(built, policies, **kwargs)
+        except BaseException:
+            for b in built:  # e.g. a policy names a backend the configuration lacks
+                b.close()
+            raise
 
     @classmethod
     def default(cls, **kwargs: Any) -> Router:

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from router import FakeBackend, InvalidRequest, PolicyError, Router, RouterError, parse_request
+from router import (
+    FakeBackend,
+    InvalidRequest,
+    PolicyError,
+    Router,
+    RouterError,
+    load_policy,
+    parse_request,
+)
 from router.cli.common import batch_items
 from router.config import load_config
 from router.errors import ConfigError, ModelFileError, OutcomesError
@@ -146,3 +154,26 @@ BAD_ARGUMENTS = [
 def test_wrong_constructor_arguments_are_config_errors(make) -> None:
     with pytest.raises(ConfigError):
         make()
+
+
+def test_a_policy_naming_a_backend_the_router_lacks_is_a_config_error() -> None:
+    # A typo in allowed_backends would otherwise exclude every backend on every request.
+    typo = load_policy("t.yaml", team="t", text="version: 1\nrouting: {allowed_backends: [smal]}\n")
+    with pytest.raises(ConfigError, match=r"policy t names backend 'smal'.*known: small"):
+        Router([FakeBackend("small")], [typo], default_team="t")
+
+
+def test_from_config_closes_the_backends_it_built_when_a_policy_names_a_missing_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "default.yaml").write_text(
+        "version: 1\nrouting: {fallback: [a, cloud]}\n"
+    )
+    config = tmp_path / "router.yaml"
+    config.write_text(CONFIG + "policies: policies\n")
+    closed: list[str] = []
+    monkeypatch.setattr(FakeBackend, "close", lambda self: closed.append(self.spec.name))
+    with pytest.raises(ConfigError, match=r"names backend 'cloud'"):
+        Router.from_config(config)
+    assert closed == ["a"]
