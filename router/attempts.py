@@ -147,10 +147,8 @@ class Call:
         exc = typed(exc, step.spec)
         t0 = time.perf_counter()
         duration = t0 - prepared.started
-        spent = 0.0
-        if delivered and ctx.classification is not None:
-            spent = step.spec.price.cost(ctx.classification.tokens, estimate_tokens(delivered))
-            self._spent_on_failures += spent
+        spent = self._delivered_cost(step, delivered)
+        self._spent_on_failures += spent
         self._settle(spent)
         nxt = self.plan.failed(step, exc, duration)
         r.health.record_failure(step.spec.name, exc, self._admission)
@@ -164,11 +162,18 @@ class Call:
         self._overhead(t0)
         return nxt
 
-    def abandoned(self, step: Step) -> None:
+    def abandoned(self, step: Step, delivered: str = "") -> None:
         """The caller went away mid-attempt (a cancelled task, a closed stream): give back
-        the breaker slot, the in-flight count and the budget reservation."""
+        the breaker slot and the in-flight count, and charge what the provider bills for
+        the text already ``delivered`` (the prompt plus that text, estimated)."""
         self.router.health.abandoned(step.spec.name, self._admission)
-        self._settle(0.0)
+        self._settle(self._delivered_cost(step, delivered))
+
+    def _delivered_cost(self, step: Step, delivered: str) -> float:
+        c = self.ctx.classification
+        if not delivered or c is None:
+            return 0.0
+        return step.spec.price.cost(c.tokens, estimate_tokens(delivered))
 
     def succeeded(
         self,
@@ -177,8 +182,11 @@ class Call:
         response: ChatCompletion | None,
         usage: Usage | None,
         ttft_s: float | None = None,
+        delivered: str = "",
     ) -> None:
-        """Record the attempt that answered, its cost, and the route it ends with."""
+        """Record the attempt that answered, its cost, and the route it ends with. A stream
+        whose backend reported no ``usage`` is charged an estimate of the prompt and the
+        ``delivered`` text."""
         r, ctx, spec = self.router, self.ctx, step.spec
         t0 = time.perf_counter()
         duration = t0 - prepared.started
@@ -188,6 +196,8 @@ class Call:
         route.backend, route.tier, route.zone = spec.name, spec.tier, spec.zone
         route.attempts = self.plan.attempts
         cost = _cost(spec, usage)
+        if cost is None and delivered:
+            cost = self._delivered_cost(step, delivered)
         self._settle(cost or 0.0)
         if self._spent_on_failures:
             cost = (cost or 0.0) + self._spent_on_failures

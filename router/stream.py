@@ -5,8 +5,10 @@ call). Until then a failure switches to the next candidate silently. Once a toke
 delivered, the stream is committed: a failure then follows the policy's
 ``streaming.on_interrupt``: ``error`` raises :class:`~router.errors.StreamInterrupted` with
 the partial text, ``restart`` yields a chunk with ``event="restart"`` and starts the answer
-over on the next candidate. A backend stream that ends without a finish reason counts as
-cut: never a clean end after a cut.
+over on the next candidate (announced when that candidate's first token arrives; when no
+candidate gets that far, the stream raises ``StreamInterrupted`` as under ``error``). A
+backend stream that ends without a finish reason counts as cut: never a clean end after a
+cut; one that fails after its finish reason delivered a whole answer and ends normally.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from router import errors
-from router.attempts import Call, Prepared
+from router.attempts import Call, Prepared, bounded
 from router.backends.base import make_chunk
 from router.completion import (
     AssistantOut,
@@ -141,36 +143,64 @@ class StreamDriver:
         self.router = call.router
         self.ctx = call.ctx
         self.policy = call.ctx.team.policy
+        # A committed run that failed under on_interrupt=restart, with its error: the
+        # restart is announced only when another attempt reaches its first token.
+        self._cut: tuple[_Run, BaseException] | None = None
 
-    def _on_error(self, run: _Run, exc: BaseException) -> ChatCompletionChunk | None:
-        """Record a failed attempt; return a restart chunk, or raise when committed."""
-        step = run.step
+    def _on_error(self, run: _Run, exc: BaseException) -> None:
+        """Record a failed attempt. Once the caller has tokens, raise
+        :class:`~router.errors.StreamInterrupted` (``error``) or keep the cut run for a
+        restart (``restart``)."""
         run.done = True
-        self.call.failed(step, run.prepared, exc, "".join(run.text))
+        self.call.failed(run.step, run.prepared, exc, "".join(run.text))
         if not run.committed:
-            return None
+            return
+        if self.policy.streaming.on_interrupt == "restart":
+            self._cut = (run, exc)
+            return
+        raise self._interrupted(run, exc)
+
+    def _interrupted(self, run: _Run, exc: BaseException) -> errors.StreamInterrupted:
         partial = "".join(run.text)
-        if self.policy.streaming.on_interrupt == "restart" and self.call.plan.has_next:
-            self.ctx.observer.stream_restarted(self.ctx, step.spec.name)
-            assert self.ctx.route is not None
-            self.ctx.route.events.append(f"restart after {step.spec.name} failed mid-stream")
-            last = run.last
-            chunk = make_chunk(
-                last.id if last else "restart", step.spec.model, created=int(time.time())
-            )
-            chunk.event = "restart"
-            return chunk
-        raise errors.StreamInterrupted(
-            f"stream from {step.spec.name} failed after {len(partial)} characters were "
+        err = errors.StreamInterrupted(
+            f"stream from {run.step.spec.name} failed after {len(partial)} characters were "
             f"delivered ({type(exc).__name__})",
-            backend=step.spec.name,
+            backend=run.step.spec.name,
             partial_text=partial,
             cause_type=type(exc).__name__,
-        ) from None  # the cause's message may quote the request: only its type is kept
+        )
+        err.__suppress_context__ = True  # the cause's message may quote the request
+        return err
+
+    def _deliver(self, chunks: list[ChatCompletionChunk]) -> list[ChatCompletionChunk]:
+        """``chunks`` for the caller, after a restart chunk if this is the first token of
+        an attempt that follows a cut one."""
+        if not chunks or self._cut is None:
+            return chunks
+        cut, self._cut = self._cut[0], None
+        name = cut.step.spec.name
+        self.ctx.observer.stream_restarted(self.ctx, name)
+        assert self.ctx.route is not None
+        self.ctx.route.events.append(f"restart after {name} failed mid-stream")
+        last = cut.last
+        restart = make_chunk(
+            last.id if last else "restart", cut.step.spec.model, created=int(time.time())
+        )
+        restart.event = "restart"
+        return [restart, *chunks]
+
+    def _failure(self) -> errors.RouterError:
+        """What to raise when the plan is over: a cut that no attempt could restart stays
+        an interruption (the caller still holds its partial text); else the plan's error."""
+        if self._cut is not None:
+            return self._interrupted(*self._cut)
+        return self.call.error()
 
     def _final(self, run: _Run) -> ChatCompletionChunk:
         run.done = True
-        self.call.succeeded(run.step, run.prepared, run.summary(), run.usage, run.ttft)
+        self.call.succeeded(
+            run.step, run.prepared, run.summary(), run.usage, run.ttft, "".join(run.text)
+        )
         last = run.last
         final = make_chunk(
             last.id if last else "final",
@@ -182,9 +212,15 @@ class StreamDriver:
         return final
 
     def _abandon(self, run: _Run) -> None:
-        if not run.done:
+        """The caller stopped reading. An answer already whole (its finish reason
+        delivered) succeeded; a partial one is charged for the text delivered."""
+        if run.done:
+            return
+        if run.finish is not None:
+            self._final(run)
+        else:
             run.done = True
-            self.call.abandoned(run.step)
+            self.call.abandoned(run.step, "".join(run.text))
 
     def sync(self) -> Iterator[ChatCompletionChunk]:
         call = self.call
@@ -201,17 +237,17 @@ class StreamDriver:
                         p.request, timeout=step.timeout_s, headers=p.headers
                     )
                     for chunk in stream:
-                        yield from run.feed(chunk)
+                        yield from self._deliver(run.feed(chunk))
                     run.check_complete()
-                    yield from run.held
                     final = self._final(run)
                 except Exception as exc:
                     if run.done:
                         raise
-                    restart = self._on_error(run, exc)
-                    if restart is not None:
-                        yield restart
-                    continue
+                    if run.finish is None:
+                        self._on_error(run, exc)
+                        continue
+                    # The answer was whole; only what follows its finish (usage) was lost.
+                    final = self._final(run)
                 except BaseException:
                     self._abandon(run)
                     raise
@@ -220,7 +256,7 @@ class StreamDriver:
                         stream.close()
                 yield final
                 return
-            raise call.error()
+            raise self._failure()
 
     async def asynchronous(self) -> AsyncIterator[ChatCompletionChunk]:
         call = self.call
@@ -236,20 +272,26 @@ class StreamDriver:
                     stream = self.router._backends[step.spec.name].astream(
                         p.request, timeout=step.timeout_s, headers=p.headers
                     )
-                    async for chunk in stream:
-                        for out in run.feed(chunk):
+                    chunks = stream.__aiter__()
+                    # Backends bound each wait themselves; this bound, a second later, is
+                    # the safety net for one that does not (as for achat).
+                    patience = step.timeout_s + 1.0
+                    while True:
+                        try:
+                            chunk = await bounded(chunks.__anext__(), patience)
+                        except StopAsyncIteration:
+                            break
+                        for out in self._deliver(run.feed(chunk)):
                             yield out
                     run.check_complete()
-                    for out in run.held:
-                        yield out
                     final = self._final(run)
                 except Exception as exc:
                     if run.done:
                         raise
-                    restart = self._on_error(run, exc)
-                    if restart is not None:
-                        yield restart
-                    continue
+                    if run.finish is None:
+                        self._on_error(run, exc)
+                        continue
+                    final = self._final(run)
                 except BaseException:
                     self._abandon(run)
                     raise
@@ -258,7 +300,7 @@ class StreamDriver:
                         await stream.aclose()
                 yield final
                 return
-            raise call.error()
+            raise self._failure()
 
 
 class RoutedStream:

@@ -22,6 +22,7 @@ from router import (
     errors,
 )
 from router.backends.http import OpenAICompatibleBackend
+from router.classify.classifier import estimate_tokens
 from router.resilience.breaker import ADMITTED, CLOSED, HALF_OPEN, OPEN, PROBE, CircuitBreaker
 from router.resilience.budget import Budgets, MemoryBudgetStore
 from router.resilience.latency import LatencyTracker
@@ -313,6 +314,108 @@ def test_stream_cut_after_first_chunk_is_never_a_clean_end(servers) -> None:
             got.append(c.text)
     assert info.value.partial_text == "".join(got)
     assert a.reply.startswith(info.value.partial_text) and info.value.partial_text
+
+
+class _DiesAfterFinish(FakeBackend):
+    """Sends the whole answer and its finish reason, then drops before the usage chunk."""
+
+    def stream(self, request, **kw):  # type: ignore[no-untyped-def]
+        for chunk in super().stream(request, **kw):
+            if not chunk.choices:
+                raise errors.BackendUnavailable("connection reset", backend=self.spec.name)
+            yield chunk
+
+
+class _RefusesMidStream(FakeBackend):
+    def stream(self, request, **kw):  # type: ignore[no-untyped-def]
+        for i, chunk in enumerate(super().stream(request, **kw)):
+            if i == 2:
+                raise errors.ContentRefused("filtered mid-stream", backend=self.spec.name)
+            yield chunk
+
+
+class _StallsAsync(FakeBackend):
+    """An async stream that never yields and ignores its timeout."""
+
+    async def astream(self, request, **kw):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(3600)
+        yield  # pragma: no cover
+
+
+@pytest.mark.parametrize("mode", ["error", "restart"])
+def test_a_stream_that_fails_after_its_finish_reason_is_a_clean_end(mode: str) -> None:
+    tp = policy(f"streaming: {{on_interrupt: {mode}}}\nrouting: {{retries: 0}}")
+    first = _DiesAfterFinish("a", reply="complete answer")
+    r = router_with([first, FakeBackend("b", tier="small", reply="second answer")], tp)
+    chunks = list(r.stream("Hi", team="team"))
+    assert "".join(c.text for c in chunks) == "complete answer"
+    assert not [c for c in chunks if c.event]
+    assert [a.outcome for a in chunks[-1].route.attempts] == ["ok"]
+
+
+@pytest.mark.parametrize(
+    ("first", "routing"),
+    [
+        (FakeBackend("a", reply="alpha " * 10, script=[{"cut_after": 2}]), "max_attempts: 1"),
+        (_RefusesMidStream("a", reply="alpha " * 10), "retries: 0"),  # a refusal stops
+    ],
+    ids=["no attempt left", "refused mid-stream"],
+)
+def test_restart_is_announced_only_when_another_attempt_answers(first, routing: str) -> None:
+    tp = policy(f"streaming: {{on_interrupt: restart}}\nrouting: {{{routing}}}")
+    r = router_with([first, FakeBackend("b", tier="small", reply="beta " * 10)], tp)
+    got = []
+    with pytest.raises(StreamInterrupted) as info:
+        for c in r.stream("Hello", team="team"):
+            got.append(c)
+    assert not [c for c in got if c.event]  # never told to discard what it cannot replace
+    assert info.value.partial_text == "".join(c.text for c in got) != ""
+
+
+@pytest.mark.parametrize("stop_at", ["first token", "finish reason"])
+def test_a_stream_the_caller_stops_reading_is_charged_for_what_it_delivered(
+    stop_at: str,
+) -> None:
+    tp = policy("cost: {daily_budget_usd: 10}")
+    price = Price(input_per_mtok=1000.0, output_per_mtok=1000.0)
+    paid = FakeBackend("paid", tier="large", price=price, reply="y" * 400, chunk_chars=40)
+    r = router_with([paid], tp, complexity=0.9)
+    stream = r.stream("Q" * 200, team="team", max_tokens=200)
+    delivered = ""
+    for c in stream:
+        delivered += c.text
+        if (stop_at == "first token" and delivered) or (c.choices and c.choices[0].finish_reason):
+            break
+    stream.close()
+    tokens = r.classify("Q" * 200).tokens
+    expected = price.cost(tokens, estimate_tokens(delivered))
+    assert r.budget.spent(tp)["daily"] == pytest.approx(expected)
+
+
+def test_stream_attempts_honour_the_attempt_timeout() -> None:
+    tp = policy(
+        "latency: {attempt_timeout_ms: 100, deadline_ms: 3000}\n"
+        "routing: {retries: 0, backoff_initial_ms: 1, backoff_jitter_ms: 1}"
+    )
+    slow = FakeBackend("slow", tier="small", latency_ms=1500, reply="slow")
+    fast = FakeBackend("fast", tier="large", reply="fast")
+    r = router_with([slow, fast], tp)
+    chunks = list(r.stream("Hi", team="team"))
+    assert "".join(c.text for c in chunks) == "fast"
+    assert [a.outcome for a in chunks[-1].route.attempts] == ["error", "ok"]
+
+
+async def test_an_async_stream_that_stalls_is_cut_by_the_safety_net() -> None:
+    tp = policy(
+        "latency: {attempt_timeout_ms: 100, deadline_ms: 5000}\n"
+        "routing: {retries: 0, backoff_initial_ms: 1, backoff_jitter_ms: 1}"
+    )
+    r = router_with([_StallsAsync("stuck", tier="small"), FakeBackend("b", tier="large")], tp)
+    started = time.monotonic()
+    chunks = [c async for c in r.astream("Hi", team="team")]
+    assert time.monotonic() - started < 3.0  # the attempt timeout + 1 s, not an hour
+    assert chunks[-1].route.backend == "b"
+    assert chunks[-1].route.attempts[0].error_type == "BackendTimeout"
 
 
 SECRET_TEXTS = [

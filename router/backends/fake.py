@@ -264,7 +264,10 @@ class FakeBackend(Backend):
         headers: Mapping[str, str] | None = None,
     ) -> Iterator[ChatCompletionChunk]:
         step, text, latency = self._next(request)
-        if latency:
+        if latency:  # before the first chunk, bounded by the timeout as in chat()
+            if timeout is not None and latency > timeout:
+                time.sleep(timeout)
+                raise errors.BackendTimeout("timed out", backend=self.spec.name)
             time.sleep(latency)
         err = _error(step, self.spec.name)
         if err is not None:
@@ -283,6 +286,9 @@ class FakeBackend(Backend):
     ) -> AsyncIterator[ChatCompletionChunk]:
         step, text, latency = self._next(request)
         if latency:
+            if timeout is not None and latency > timeout:
+                await asyncio.sleep(timeout)
+                raise errors.BackendTimeout("timed out", backend=self.spec.name)
             await asyncio.sleep(latency)
         err = _error(step, self.spec.name)
         if err is not None:
