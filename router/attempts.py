@@ -136,12 +136,20 @@ class Call:
         self.router.health.release(step.spec.name, self._admission)
 
     def failed(
-        self, step: Step, prepared: Prepared, exc: BaseException, delivered: str = ""
+        self,
+        step: Step,
+        prepared: Prepared,
+        exc: BaseException,
+        delivered: str = "",
+        *,
+        final: bool = False,
     ) -> str:
         """Record a failed attempt (``exc`` of any type); returns what the plan does next.
 
         ``delivered`` is the text a cut stream had already produced: a provider bills it,
         so its cost (the prompt plus those tokens, estimated) is charged to the budget.
+        ``final``: the caller will raise now whatever the plan says (a committed stream
+        under ``on_interrupt: error``), so no retry or fallback is announced.
         """
         r, ctx = self.router, self.ctx
         exc = typed(exc, step.spec)
@@ -155,7 +163,9 @@ class Call:
         ctx.observer.attempt_finished(
             ctx, step.spec, prepared.token, self.plan.attempts[-1], None, exc
         )
-        if nxt == "retry" and self.plan.has_retry:
+        if final:
+            pass
+        elif nxt == "retry" and self.plan.has_retry:
             ctx.observer.retry_scheduled(ctx, step.spec, self.plan.retry_delay_s, exc)
         elif nxt != "stop" and self.plan.next_backend is not None:
             ctx.observer.fallback(ctx, step.spec.name, self.plan.next_backend, type(exc).__name__)

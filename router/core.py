@@ -275,11 +275,12 @@ class Router:
     ) -> RoutedStream:
         """Route a request and stream the answer as OpenAI-shaped chunks.
 
-        Before the first token, a failing backend is replaced silently by the next
-        candidate. After it, the policy's ``streaming.on_interrupt`` decides: ``error``
-        raises :class:`~router.errors.StreamInterrupted` carrying the partial text;
-        ``restart`` yields a chunk with ``event="restart"`` and starts over on the next
-        candidate. The last chunk carries ``usage`` and the ``route`` record.
+        Before the first token, a failure moves silently to the plan's next attempt (a
+        retry, or the next candidate). After it, the policy's ``streaming.on_interrupt``
+        decides: ``error`` raises :class:`~router.errors.StreamInterrupted` carrying the
+        partial text; ``restart`` starts over on the next attempt and yields a chunk with
+        ``event="restart"`` when that attempt's first token arrives. The last chunk
+        carries ``usage`` and the ``route`` record.
         """
         params["stream"] = True
         return RoutedStream(self._start(messages, team, labels, conversation_id, params, True))

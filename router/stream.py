@@ -5,10 +5,11 @@ call). Until then a failure switches to the next candidate silently. Once a toke
 delivered, the stream is committed: a failure then follows the policy's
 ``streaming.on_interrupt``: ``error`` raises :class:`~router.errors.StreamInterrupted` with
 the partial text, ``restart`` yields a chunk with ``event="restart"`` and starts the answer
-over on the next candidate (announced when that candidate's first token arrives; when no
-candidate gets that far, the stream raises ``StreamInterrupted`` as under ``error``). A
-backend stream that ends without a finish reason counts as cut: never a clean end after a
-cut; one that fails after its finish reason delivered a whole answer and ends normally.
+over on the plan's next attempt, a retry or the next candidate (announced when that
+attempt's first token arrives; when no attempt gets that far, the stream raises
+``StreamInterrupted`` as under ``error``). A backend stream that ends without a finish
+reason counts as cut: never a clean end after a cut; one that fails after its finish
+reason delivered a whole answer and ends normally.
 """
 
 from __future__ import annotations
@@ -152,10 +153,12 @@ class StreamDriver:
         :class:`~router.errors.StreamInterrupted` (``error``) or keep the cut run for a
         restart (``restart``)."""
         run.done = True
-        self.call.failed(run.step, run.prepared, exc, "".join(run.text))
+        restart = self.policy.streaming.on_interrupt == "restart"
+        final = run.committed and not restart
+        self.call.failed(run.step, run.prepared, exc, "".join(run.text), final=final)
         if not run.committed:
             return
-        if self.policy.streaming.on_interrupt == "restart":
+        if restart:
             self._cut = (run, exc)
             return
         raise self._interrupted(run, exc)

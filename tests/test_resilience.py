@@ -372,6 +372,20 @@ def test_restart_is_announced_only_when_another_attempt_answers(first, routing: 
     assert info.value.partial_text == "".join(c.text for c in got) != ""
 
 
+def test_restart_retries_the_same_backend_while_retries_allow() -> None:
+    tp = policy("streaming: {on_interrupt: restart}\nrouting: {retries: 1, backoff_initial_ms: 1}")
+    flaky = FakeBackend("a", tier="small", reply="alpha " * 5, script=[{"cut_after": 2}])
+    r = router_with([flaky, FakeBackend("b", tier="small", reply="beta")], tp)
+    chunks = list(r.stream("Hello", team="team"))
+    after = chunks[[c.event for c in chunks].index("restart") + 1 :]
+    assert "".join(c.text for c in after) == "alpha " * 5
+    attempts = chunks[-1].route.attempts
+    assert [(a.backend, a.outcome, a.retry) for a in attempts] == [
+        ("a", "error", 0),
+        ("a", "ok", 1),
+    ]
+
+
 @pytest.mark.parametrize("stop_at", ["first token", "finish reason"])
 def test_a_stream_the_caller_stops_reading_is_charged_for_what_it_delivered(
     stop_at: str,

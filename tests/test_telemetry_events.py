@@ -69,6 +69,10 @@ def test_stream_cut_after_first_token_ends_in_error(otel: Otel) -> None:
     assert att.attributes[A.ERROR_TYPE] == "BackendUnavailable"
     assert req.attributes[A.ERROR_TYPE] == "StreamInterrupted"
     assert req.status.status_code is StatusCode.ERROR
+    # The stream raised at once: no retry or fallback was going to happen.
+    events = [e.name for e in req.events]
+    assert A.EVENT_RETRY not in events and A.EVENT_FALLBACK not in events
+    assert not otel.points(A.METRIC_RETRIES)
 
 
 def test_stream_restart_is_an_event(otel: Otel) -> None:

@@ -295,7 +295,8 @@ class Streaming(BaseModel):
     on_interrupt: Literal["error", "restart"] = Field(
         default="error",
         description="error: raise StreamInterrupted with the partial text; restart: start "
-        "over on the next candidate, announced by a chunk with event 'restart'.",
+        "over on the next attempt (a retry of the same backend while routing.retries "
+        "allows, else the next candidate), announced by a chunk with event 'restart'.",
     )
 
 
