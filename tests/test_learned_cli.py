@@ -131,6 +131,17 @@ def test_eval_cv_needs_2_to_n_folds(capsys: pytest.CaptureFixture, folds: str) -
     assert "--cv needs" in err and len(err.strip().splitlines()) == 1
 
 
+def test_eval_cv_with_folds_too_small_to_train_on_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    small = tmp_path / "twelve.jsonl"
+    small.write_text("".join(Path(SAMPLE).read_text().splitlines(keepends=True)[:12]))
+    assert main(["eval", "--outcomes", str(small), "--cv", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "leaves 6 outcomes to train a fold on" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_cross_validation_has_one_command_line() -> None:
     import router.learned.cv as cv
 

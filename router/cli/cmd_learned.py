@@ -229,6 +229,14 @@ def run_eval(args: argparse.Namespace) -> int:
         n = sum(len(rows) for _, rows in files)
         if args.cv > n:
             raise UsageError(f"--cv needs at most as many folds as outcomes ({n}), got {args.cv}")
+        # Each file is dealt into the folds on its own, so a fold holds up to ceil(len / K)
+        # of each file's outcomes; the rest must be enough to train on.
+        smallest = n - sum(-(-len(rows) // args.cv) for _, rows in files)
+        if smallest < 10:
+            raise UsageError(
+                f"--cv {args.cv} leaves {smallest} outcomes to train a fold on; need at least "
+                "10 (use fewer folds or more outcomes)"
+            )
         from router.learned.train import TrainConfig
 
         lines = cross_validate(

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from router.errors import OutcomesError
 from router.learned.features import DENSE_NAMES, HEAD_CHARS, SHORT_TURN, TAIL_CHARS, extract
 from router.learned.logistic import SparseRows, fit_logistic, require_numpy
 from router.learned.outcomes import Outcome
@@ -274,7 +275,7 @@ def train_model(
     config = config or TrainConfig()
     say = progress or (lambda _msg: None)
     if len(rows) < 10:
-        raise ValueError(f"need at least 10 outcomes to train, got {len(rows)}")
+        raise OutcomesError(f"need at least 10 outcomes to train, got {len(rows)}")
     say(f"extracting features from {len(rows)} prompts")
     feats = _features(rows)
     say("fitting the strong and weak heads on all prompts")
