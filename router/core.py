@@ -179,15 +179,23 @@ class Router:
         team: str | None = None,
         labels: Mapping[str, str] | None = None,
         conversation_id: str | None = None,
+        remember: bool = False,
         **params: Any,
     ) -> Explanation:
         """The decision the router would make now, with reasons. No model is called, and
-        an empty ranking is returned rather than raised."""
+        an empty ranking is returned rather than raised.
+
+        With ``remember=True`` and a ``conversation_id``, the conversation's tier is noted
+        as if the first-ranked backend had answered, so replaying a recorded conversation
+        turn by turn (``explain --batch``) sees the stickiness ``chat`` would apply.
+        """
         request = parse_request(messages, **params)
         tp = self._team(team)
         _check_conversation(conversation_id)
         c = self.classifier.classify(request, check_labels(labels))
         decision = self._decide(c, tp, conversation_id)
+        if remember and conversation_id and decision.ranked:
+            self._remember(tp.team, conversation_id, decision, decision.ranked[0].tier)
         facts = {name: b.metadata() for name, b in self._backends.items()}
         return Explanation(decision, c, tp.describe(), facts)
 
@@ -417,10 +425,13 @@ class Router:
         back up instead of staying down)."""
         cid = ctx.extra.get("conversation_id")
         if cid:
-            required = ctx.decision.required_tier if ctx.decision is not None else tier
-            if TIER_RANK[required] > TIER_RANK[tier]:
-                tier = required
-            self._conversations.remember(ctx.team.team, cid, tier)
+            self._remember(ctx.team.team, cid, ctx.decision, tier)
+
+    def _remember(self, team: str, cid: str, decision: Decision | None, tier: str) -> None:
+        required = decision.required_tier if decision is not None else tier
+        if TIER_RANK[required] > TIER_RANK[tier]:
+            tier = required
+        self._conversations.remember(team, cid, tier)
 
 
 def _check_arguments(

@@ -225,6 +225,25 @@ def test_explain_batch_passes_the_conversation(monkeypatch, capsys) -> None:
     capsys.readouterr()
 
 
+def test_explain_batch_replays_a_conversation_with_its_stickiness() -> None:
+    hard = (
+        "Prove that the sum of the reciprocals of the primes diverges, step by step, and "
+        "compare the rigorous argument with the heuristic one. Explain why each inequality holds."
+    )
+    lines = [
+        {"text": hard, "conversation_id": "c1"},
+        {"text": "thanks!", "conversation_id": "c1"},  # stays where c1 was, as chat would
+        {"text": "thanks!", "conversation_id": "c2"},  # a new conversation starts low
+        {"text": "thanks!", "conversation_id": "c1", "remember": False},
+    ]
+    stdin = "".join(json.dumps(x) + "\n" for x in lines)
+    r = cli("explain", "--config", CONFIG, "--team", "research", "--batch", stdin=stdin)
+    rows = [json.loads(x) for x in r.stdout.splitlines()]
+    assert rows[0]["tier"] != "small" and rows[1]["tier"] == rows[0]["tier"]
+    assert "stickiness" in " ".join(rows[1]["reasons"]) and rows[2]["tier"] == "small"
+    assert rows[3] == {"error": "line 4: remember: unknown field", "line": 4}
+
+
 def test_help_and_errors_offer_batch_only_where_it_exists() -> None:
     chat_help = cli("chat", "--help").stdout
     assert "--batch" not in chat_help

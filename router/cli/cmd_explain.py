@@ -14,7 +14,7 @@ from collections import Counter
 from router.classify.classifier import check_labels
 from router.cli.common import add_request_args, batch_items, emit, parse_labels, single_text
 from router.core import Router
-from router.errors import RouterError
+from router.errors import InvalidRequest, RouterError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_request_args(p)
     p.add_argument("--config", help="router configuration file (default: the embedded default)")
     p.add_argument("--team", help="team whose policy applies (default: the config's default)")
-    p.add_argument("--conversation", help="conversation id, for stickiness")
+    p.add_argument(
+        "--conversation",
+        help="conversation id, for stickiness; in --batch the lines of one conversation are "
+        "replayed in order, each seeing the tier the previous one would have used",
+    )
     p.set_defaults(func=run)
 
 
@@ -101,11 +105,14 @@ def _batch(
                 item_labels = {**labels, **check_labels(item.pop("labels", None))}
                 item_team = item.pop("team", None) or team
                 item_conversation = item.pop("conversation_id", None) or conversation
+                if "remember" in item:  # an argument of explain(), not a request field
+                    raise InvalidRequest("unknown field", field="remember")
                 e = router.explain(
                     item.pop("messages"),
                     team=item_team,
                     labels=item_labels,
                     conversation_id=item_conversation,
+                    remember=True,  # the next line of the conversation sees this turn's tier
                     **item,
                 )
             except RouterError as exc:
