@@ -96,19 +96,20 @@ class Call:
         try:
             reservation = r.budget.reserve(tp, estimate)
             if reservation is None:
-                period = r.budget.exhausted(tp) or "daily"
+                spent = r.budget.exhausted(tp)
+                period, limit, left = r.budget.shortfall(tp, estimate) or (spent or "daily", 0, 0)
+                why = (
+                    f"team {tp.team} {spent} budget is spent"
+                    if spent
+                    else f"team {tp.team} {period} budget cannot cover this call: estimated "
+                    f"${estimate:.6f}, ${left:.6f} of ${limit:g} left"
+                )
                 if tp.policy.cost.on_budget_exhausted == "reject":
                     raise errors.BudgetExceeded(
-                        f"team {tp.team} {period} budget is spent (policy: reject)",
-                        team=tp.team,
-                        period=period,
+                        f"{why} (policy: reject)", team=tp.team, period=spent or period
                     )
-                ctx.observer.budget_degraded(ctx, period)
-                refusal = errors.BudgetExceeded(
-                    f"team {tp.team} budget cannot cover this call (estimated ${estimate:.6f})",
-                    team=tp.team,
-                    period=period,
-                )
+                ctx.observer.budget_degraded(ctx, spent or period)
+                refusal = errors.BudgetExceeded(why, team=tp.team, period=spent or period)
                 self._refused(step, refusal, None)
                 return None
             outgoing, redaction = outgoing_request(ctx, step, self.request, ctx.observer)

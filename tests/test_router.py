@@ -251,8 +251,12 @@ def test_budget_degrade_moves_to_free_backends() -> None:
 def test_budget_reject_is_a_typed_error() -> None:
     tp = policy("cost: {daily_budget_usd: 0.00001, on_budget_exhausted: reject}")
     r = router_with(three_tiers(), tp, complexity=0.95)
-    with pytest.raises(BudgetExceeded):
+    with pytest.raises(BudgetExceeded) as info:
         r.chat("Hard question", team="team")
+    # Nothing was spent: the message says the call does not fit, not that the budget is gone.
+    assert "daily budget cannot cover this call" in str(info.value)
+    assert "of $1e-05 left" in str(info.value) and "is spent" not in str(info.value)
+    assert info.value.period == "daily"
 
 
 def test_budget_reject_refuses_even_when_a_free_backend_is_left() -> None:
@@ -260,7 +264,7 @@ def test_budget_reject_refuses_even_when_a_free_backend_is_left() -> None:
     r = router_with(three_tiers(), tp, complexity=0.95)
     key = r.budget._limits(r.policies["team"])[0][0]
     r.budget.store.settle([key], 0.0, 1.0)  # the whole daily budget is spent
-    with pytest.raises(BudgetExceeded):
+    with pytest.raises(BudgetExceeded, match="daily budget is spent"):
         r.chat("Hard question", team="team")
 
 

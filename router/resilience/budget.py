@@ -105,6 +105,15 @@ class Budgets:
             out.append((f"{team.team}:monthly:{month}", cost.monthly_budget_usd, "monthly"))
         return out
 
+    def shortfall(self, team: TeamPolicy, amount: float) -> tuple[str, float, float] | None:
+        """The first period that cannot take ``amount`` more: its name, its limit and what
+        is left of it; ``None`` when every period can."""
+        for key, limit, period in self._limits(team):
+            used = self.store.used(key)
+            if used + amount > limit:
+                return period, limit, max(limit - used, 0.0)
+        return None
+
     def exhausted(self, team: TeamPolicy) -> str | None:
         """The first budget period that is fully used ("daily" or "monthly"), if any."""
         for key, limit, period in self._limits(team):
