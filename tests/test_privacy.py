@@ -116,6 +116,15 @@ def test_other_forms_of_a_redacted_value_are_redacted_too(cls, first, second, fo
         assert piece not in body
 
 
+def test_an_international_phone_number_is_redacted_with_its_plus() -> None:
+    remote = FakeBackend("cloud", tier="proprietary", zone="remote", reply="Call [PHONE_1].")
+    r = router_with([remote], policy("privacy: {phone: redact}"), complexity=0.95)
+    text = "Reach me on +1 415 555 0100 or +1(415)5550100."
+    answer = r.chat(text, team="team").text
+    assert '"Reach me on [PHONE_1] or [PHONE_1]."' in sent(remote)  # no stray "+"
+    assert answer == "Call +1 415 555 0100."  # restored once, not "++1"
+
+
 def test_url_encoded_forms_trip_the_guard_instead_of_leaving() -> None:
     remote = cloud()
     r = router_with([remote], policy("privacy: {email: redact}"), complexity=0.95)

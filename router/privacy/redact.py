@@ -39,7 +39,11 @@ def value_pattern(value: str, data_class: str) -> str:
     if data_class in _NUMERIC:
         chars = [c for c in value if c.isalnum()]
         if len(chars) >= 6:
-            return r"(?<![0-9A-Za-z])" + _SEPARATORS.join(map(re.escape, chars)) + r"(?![0-9])"
+            # A leading "+" (an international phone number) is part of the value: left
+            # outside, it would be sent, and restored before the original's own "+".
+            plus = r"\+?\s?" if value.lstrip().startswith("+") else ""
+            body = _SEPARATORS.join(map(re.escape, chars))
+            return r"(?<![0-9A-Za-z])" + plus + body + r"(?![0-9])"
     return re.escape(value)
 
 
