@@ -56,6 +56,7 @@ ENV_LARGE_MODEL = "HYBRID_ROUTER_LARGE_MODEL"
 ENV_LARGE_KEY = "HYBRID_ROUTER_LARGE_API_KEY"
 ENV_OPENAI_KEY = "OPENAI_API_KEY"
 ENV_OPENAI_MODEL = "HYBRID_ROUTER_OPENAI_MODEL"
+ENV_OPENAI_BASE = "OPENAI_BASE_URL"
 
 
 @dataclass
@@ -109,7 +110,10 @@ def default_setup(
         options={"model_path": str(smollm2_path()), "seed": 42, "default_max_tokens": 256},
     )
     setup = DefaultSetup([small], {"small": f"{SMOLLM2_MODEL} in-process (llama.cpp)"})
-    _add_large(setup, large_gguf or env.get(ENV_LARGE_GGUF), large_url, large_model, env)
+    if large_gguf or large_url:  # arguments win over the environment, whichever kind
+        _add_large(setup, large_gguf, large_url, large_model, env)
+    else:
+        _add_large(setup, env.get(ENV_LARGE_GGUF), env.get(ENV_LARGE_URL), large_model, env)
     _add_proprietary(setup, proprietary, env)
     return setup
 
@@ -121,10 +125,11 @@ def _add_large(
     model: str | None,
     env: Mapping[str, str],
 ) -> None:
-    url = url or env.get(ENV_LARGE_URL)
     model = model or env.get(ENV_LARGE_MODEL)
     if gguf:
         from router.backends.gguf_meta import read_gguf_info
+
+        gguf = os.path.expandvars(os.path.expanduser(gguf))  # as model_path is in a config
 
         info = read_gguf_info(gguf)
         name = str(info.metadata.get("general.name") or Path(gguf).stem)
@@ -182,7 +187,20 @@ def _add_proprietary(setup: DefaultSetup, wanted: bool | None, env: Mapping[str,
     if not env.get(ENV_OPENAI_KEY):
         setup.notes["proprietary"] = f"not configured: set {ENV_OPENAI_KEY} to add it"
         return
-    model = env.get(ENV_OPENAI_MODEL) or OPENAI_MODEL
+    model = (env.get(ENV_OPENAI_MODEL) or "").strip() or OPENAI_MODEL
+    options: dict[str, Any] = {}
+    base_url = env.get(ENV_OPENAI_BASE)
+    if base_url:  # checked like options.base_url, and shown where the data goes
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"{ENV_OPENAI_BASE} must be an http:// or https:// URL")
+        try:
+            check_url_has_no_secret(base_url)
+        except ValueError:
+            raise ConfigError(
+                f"{ENV_OPENAI_BASE}: the URL carries credentials",
+                hint=f"give the URL without them and put the key in {ENV_OPENAI_KEY}",
+            ) from None
+        options["base_url"] = base_url
     setup.specs.append(
         BackendSpec(
             name="openai",
@@ -194,10 +212,12 @@ def _add_proprietary(setup: DefaultSetup, wanted: bool | None, env: Mapping[str,
             context_window=OPENAI_CONTEXT,
             price=OPENAI_PRICE if model == OPENAI_MODEL else Price(),
             capabilities=Capabilities(tools=True, streaming_usage=True),
+            options=options,
         )
     )
     priced = "assumed list price" if model == OPENAI_MODEL else "price unknown: set it in a config"
-    setup.notes["proprietary"] = f"{model} through the OpenAI API ({priced})"
+    where = f" at {base_url}" if base_url else ""
+    setup.notes["proprietary"] = f"{model} through the OpenAI API{where} ({priced})"
 
 
 def default_router(

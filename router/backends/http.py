@@ -14,7 +14,8 @@ Ollama and llama-cpp-python's server. Only the health probe differs between them
       options: {base_url: "http://127.0.0.1:8080/v1", server: llama_server}
 
 Pooled sync and async ``httpx`` clients; connect, read, write and pool timeouts from the
-options, and the router's per-attempt ``timeout`` caps each of them and bounds a stream.
+options, and the router's per-attempt ``timeout`` caps each of them and bounds the whole
+call, stream or not (the clock is read at every piece that arrives).
 Server-sent events are parsed line by line as they arrive. ``stream_options.include_usage``
 is sent only when the spec declares ``capabilities.streaming_usage``; when a stream ends
 without usage, the backend adds an estimate marked ``estimated: true`` (see
@@ -77,6 +78,7 @@ class OpenAICompatibleBackend(Backend):
         self._aclients: LoopClient[httpx.AsyncClient] = LoopClient(
             lambda: httpx.AsyncClient(timeout=self._timeout(None), limits=self._limits)
         )
+        self._closed = False
 
     @classmethod
     def from_spec(cls, spec: BackendSpec) -> OpenAICompatibleBackend:
@@ -134,18 +136,34 @@ class OpenAICompatibleBackend(Backend):
     def _error(self, exc: Exception) -> errors.BackendError:
         return _transport_error(exc, self.name)
 
-    def _completion(self, request: ChatRequest, resp: httpx.Response) -> ChatCompletion:
-        if resp.status_code != 200:
-            raise wire.error_from_status(
-                resp.status_code, backend=self.name, headers=resp.headers, body=resp.content
-            )
-        data = wire.parse_json(resp.content, backend=self.name)
-        completion = wire.parse_completion(data, backend=self.name, status=resp.status_code)
+    def _completion(
+        self, request: ChatRequest, status: int, headers: Any, body: bytes
+    ) -> ChatCompletion:
+        if status != 200:
+            raise wire.error_from_status(status, backend=self.name, headers=headers, body=body)
+        data = wire.parse_json(body, backend=self.name)
+        completion = wire.parse_completion(data, backend=self.name, status=status)
         if completion.usage is None:
             counter = wire.StreamUsage(request)
-            counter.add_text(completion.text)
+            counter.add_completion(completion)
             completion.usage = counter.usage()
         return completion
+
+    def _open(self) -> None:
+        if self._closed:
+            raise errors.BackendUnavailable("backend is closed", backend=self.name)
+
+    def _not_sse(self, resp: httpx.Response, body: bytes) -> errors.BackendError:
+        """The error for a 200 answer to a stream request that is not an event stream: the
+        server's typed error when the body is one, else a malformed response."""
+        data = wire.parse_json(body, backend=self.name)
+        if isinstance(data, dict) and "error" in data:
+            status = wire.error_status(data)
+            return wire.error_from_status(status, backend=self.name, body=data)
+        kind = resp.headers.get("content-type", "").split(";")[0] or "no content type"
+        return errors.MalformedResponse(
+            f"expected server-sent events, got {kind}", backend=self.name
+        )
 
     # --- the Backend interface ------------------------------------------------------
 
@@ -156,14 +174,23 @@ class OpenAICompatibleBackend(Backend):
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> ChatCompletion:
+        self._open()
         body, h = self._body(request, False), self._headers(headers)
+        deadline = time.monotonic() + timeout if timeout else None
         try:
-            resp = self._client.post(
-                self._url(), json=body, headers=h, timeout=self._timeout(timeout)
-            )
+            with self._client.stream(
+                "POST", self._url(), json=body, headers=h, timeout=self._timeout(timeout)
+            ) as resp:
+                # httpx bounds each read; the clock between pieces bounds the whole call,
+                # so a server trickling its answer cannot hold it past the timeout.
+                pieces = []
+                for piece in resp.iter_bytes():
+                    pieces.append(piece)
+                    _check(deadline, self.name)
+                status, resp_headers = resp.status_code, resp.headers
         except httpx.HTTPError as exc:
             raise errors.translated(self._error(exc), exc) from None
-        return self._completion(request, resp)
+        return self._completion(request, status, resp_headers, b"".join(pieces))
 
     async def achat(
         self,
@@ -172,6 +199,7 @@ class OpenAICompatibleBackend(Backend):
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> ChatCompletion:
+        self._open()
         body, h = self._body(request, False), self._headers(headers)
         client = self._aclient()
         try:
@@ -183,7 +211,7 @@ class OpenAICompatibleBackend(Backend):
             raise errors.BackendTimeout("timed out", backend=self.name) from None
         except httpx.HTTPError as exc:
             raise errors.translated(self._error(exc), exc) from None
-        return self._completion(request, resp)
+        return self._completion(request, resp.status_code, resp.headers, resp.content)
 
     def stream(
         self,
@@ -192,6 +220,7 @@ class OpenAICompatibleBackend(Backend):
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Iterator[ChatCompletionChunk]:
+        self._open()
         body, h = self._body(request, True), self._headers(headers)
         events = _Events(self.name, request, timeout)
         try:
@@ -202,8 +231,10 @@ class OpenAICompatibleBackend(Backend):
                     raise wire.error_from_status(
                         resp.status_code, backend=self.name, headers=resp.headers, body=resp.read()
                     )
-                for line in resp.iter_lines():
-                    yield from events.feed(line)
+                if not _is_sse(resp):
+                    raise self._not_sse(resp, resp.read())
+                for text in resp.iter_text():
+                    yield from events.feed(text)
                     if events.done:
                         break
         except httpx.HTTPError as exc:
@@ -217,6 +248,7 @@ class OpenAICompatibleBackend(Backend):
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[ChatCompletionChunk]:
+        self._open()
         body, h = self._body(request, True), self._headers(headers)
         events = _Events(self.name, request, timeout)
         client = self._aclient()
@@ -229,8 +261,10 @@ class OpenAICompatibleBackend(Backend):
                     raise wire.error_from_status(
                         resp.status_code, backend=self.name, headers=resp.headers, body=raw
                     )
-                async for line in resp.aiter_lines():
-                    for chunk in events.feed(line):
+                if not _is_sse(resp):
+                    raise self._not_sse(resp, await resp.aread())
+                async for text in resp.aiter_text():
+                    for chunk in events.feed(text):
                         yield chunk
                     if events.done:
                         break
@@ -265,11 +299,14 @@ class OpenAICompatibleBackend(Backend):
 
     def close(self) -> None:
         """Close the sync pool. Async pools belong to their event loop: close them with
-        :meth:`aclose` from that loop; here they are only dropped."""
+        :meth:`aclose` from that loop; here they are only dropped. A closed backend raises
+        :class:`~router.errors.BackendUnavailable`."""
+        self._closed = True
         self._client.close()
         self._aclients.take()
 
     async def aclose(self) -> None:
+        self._closed = True
         self._client.close()
         client = self._aclients.take()
         if client is not None:
@@ -277,22 +314,33 @@ class OpenAICompatibleBackend(Backend):
 
 
 class _Events:
-    """Turns the lines of an SSE response into chunks, and adds usage when none came."""
+    """Turns the text of an SSE response, as it arrives, into chunks; adds usage when none
+    came. The clock is read at every piece of text, keep-alive comments included, so the
+    timeout bounds the whole stream."""
 
     def __init__(self, backend: str, request: ChatRequest, timeout: float | None) -> None:
         self.backend = backend
+        self.lines = wire.LineSplitter()
         self.sse = wire.SSEDecoder()
         self.usage = wire.StreamUsage(request)
         self.done = False
         self.deadline = time.monotonic() + timeout if timeout else None
 
-    def feed(self, line: str) -> list[ChatCompletionChunk]:
-        data = self.sse.feed(line)
-        return [] if data is None else self._event(data)
+    def feed(self, text: str) -> list[ChatCompletionChunk]:
+        _check(self.deadline, self.backend)
+        return self._lines(self.lines.feed(text))
+
+    def _lines(self, lines: list[str]) -> list[ChatCompletionChunk]:
+        out: list[ChatCompletionChunk] = []
+        for line in lines:
+            data = self.sse.feed(line)
+            if data is not None:
+                out += self._event(data)
+                if self.done:
+                    break
+        return out
 
     def _event(self, data: str) -> list[ChatCompletionChunk]:
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            raise errors.BackendTimeout("stream timed out", backend=self.backend)
         if data.strip() == wire.DONE:
             self.done = True
             return []
@@ -300,9 +348,24 @@ class _Events:
         return [self.usage.add(wire.parse_chunk(raw, backend=self.backend))]
 
     def finish(self) -> list[ChatCompletionChunk]:
-        rest = self.sse.flush()
-        out = self._event(rest) if rest is not None and not self.done else []
+        out = [] if self.done else self._lines(self.lines.flush())
+        rest = None if self.done else self.sse.flush()
+        if rest is not None:
+            out += self._event(rest)
         return out + self.usage.tail()
+
+
+def _check(deadline: float | None, backend: str) -> None:
+    if deadline is not None and time.monotonic() > deadline:
+        raise errors.BackendTimeout("timed out (the attempt's whole time)", backend=backend)
+
+
+def _is_sse(resp: httpx.Response) -> bool:
+    """Whether a 200 answer to a stream request is an event stream. Servers that get an
+    error they cannot stream answer with JSON (or an HTML page) instead; a response without
+    a content type is given the benefit of the doubt."""
+    kind = resp.headers.get("content-type", "").lower()
+    return not ("json" in kind or "html" in kind)
 
 
 def _health_url(base_url: str, o: HTTPOptions) -> str:

@@ -77,11 +77,27 @@ def _strip_ours(data: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in data.items() if k not in ("route", "event")}
 
 
+def error_status(data: Mapping[str, Any], status: int | None = None) -> int:
+    """The HTTP status an ``{"error": ...}`` body stands for. A real error status wins;
+    a body sent with 200 (or as a stream event) is read: an integer ``code`` in 400-599,
+    else 400 for a context or content-filter error (so it is typed as one), else 500."""
+    if status is not None and 400 <= status < 600:
+        return status
+    kind, code, text, err = _error_fields(data)
+    number = err.get("code") if isinstance(err, Mapping) else None
+    if isinstance(number, int) and 400 <= number < 600:
+        return number
+    named = {kind, code} & (_CONTEXT_CODES | _REFUSAL_CODES)
+    if named or any(w in text for w in _CONTEXT_WORDS):
+        return 400
+    return 500
+
+
 def parse_completion(data: Any, *, backend: str, status: int | None = None) -> ChatCompletion:
     """Validate a chat completion body. Raises :class:`~router.errors.MalformedResponse`,
     or :class:`~router.errors.ContentRefused` when the provider filtered the whole answer."""
     if isinstance(data, Mapping) and "error" in data and "choices" not in data:
-        raise error_from_status(status or 500, backend=backend, body=data)
+        raise error_from_status(error_status(data, status), backend=backend, body=data)
     if not isinstance(data, Mapping):
         raise errors.MalformedResponse("response is not a JSON object", backend=backend)
     try:
@@ -105,10 +121,7 @@ def parse_completion(data: Any, *, backend: str, status: int | None = None) -> C
 def parse_chunk(data: Any, *, backend: str) -> ChatCompletionChunk:
     """Validate one streamed chunk. An ``{"error": ...}`` event raises its typed error."""
     if isinstance(data, Mapping) and "error" in data and "choices" not in data:
-        err = data.get("error")
-        code = err.get("code") if isinstance(err, Mapping) else None
-        status = code if isinstance(code, int) and 400 <= code < 600 else 500
-        raise error_from_status(status, backend=backend, body=data)
+        raise error_from_status(error_status(data), backend=backend, body=data)
     if not isinstance(data, Mapping):
         raise errors.MalformedResponse("stream event is not a JSON object", backend=backend)
     try:
@@ -160,6 +173,12 @@ class SSEDecoder:
             value = value[1:]
         if name == "data":
             self._data.append(value)
+        elif name == "error":  # llama-server reports a failure as an ``error:`` line
+            try:
+                err: Any = json.loads(value)
+            except ValueError:
+                err = value
+            self._data = [json.dumps({"error": err})]
         return None  # ``event``, ``id`` and ``retry`` fields carry nothing we use
 
     def flush(self) -> str | None:
@@ -168,6 +187,36 @@ class SSEDecoder:
 
 
 DONE = "[DONE]"
+
+_EOL = re.compile(r"\r\n|\r|\n")
+
+
+class LineSplitter:
+    """Cuts text arriving in pieces into SSE lines (ended by CR LF, LF or CR), so a
+    caller can look at the clock between pieces instead of waiting for a whole line.
+
+    >>> s = LineSplitter()
+    >>> s.feed("data: 1\r"), s.feed("\ndata: 2\n"), s.flush()
+    ([], ['data: 1', 'data: 2'], [])
+    """
+
+    def __init__(self) -> None:
+        self._rest = ""
+
+    def feed(self, text: str) -> list[str]:
+        """The lines completed by ``text``."""
+        buf = self._rest + text
+        hold = ""
+        if buf.endswith("\r"):  # perhaps the first half of CR LF
+            buf, hold = buf[:-1], "\r"
+        lines = _EOL.split(buf)
+        self._rest = lines.pop() + hold
+        return lines
+
+    def flush(self) -> list[str]:
+        """The last line, when the text ended without a line break."""
+        rest, self._rest = self._rest.rstrip("\r"), ""
+        return [rest] if rest else []
 
 
 class StreamUsage:
@@ -206,6 +255,14 @@ class StreamUsage:
     def add_text(self, text: str) -> None:
         """Count a whole answer (a non-streamed response that came without usage)."""
         self.chars.append(text)
+
+    def add_completion(self, completion: ChatCompletion) -> None:
+        """Count a non-streamed answer that came without usage: its text and the names
+        and arguments of its tool calls (billed as output like text)."""
+        self.chars.append(completion.text or "")
+        for choice in completion.choices[:1]:
+            for call in choice.message.tool_calls or ():
+                self.chars += [call.function.name, call.function.arguments]
 
     def usage(self) -> Usage:
         out = max(self.deltas, estimate_tokens("".join(self.chars)))

@@ -92,7 +92,9 @@ class OpenAIBackend(Backend):
         o = self.options
         return {
             "api_key": key,
-            "base_url": o.base_url,
+            # Explicit, so OPENAI_BASE_URL in the environment cannot send the data
+            # somewhere other than where the configuration (and explain) says.
+            "base_url": o.base_url or DEFAULT_BASE_URL,
             "organization": o.organization,
             "project": o.project,
             "max_retries": 0,  # the router decides about retries, never the SDK
@@ -135,10 +137,14 @@ class OpenAIBackend(Backend):
         return args
 
     def _completion(self, request: ChatRequest, response: Any) -> ChatCompletion:
-        completion = wire.parse_completion(response.to_dict(), backend=self.name)
+        # The SDK hands back a str, list or None for a body that is not a JSON object.
+        to_dict = getattr(response, "to_dict", None)
+        if to_dict is None:
+            raise errors.MalformedResponse("response is not a chat completion", backend=self.name)
+        completion = wire.parse_completion(to_dict(), backend=self.name)
         if completion.usage is None:
             counter = wire.StreamUsage(request)
-            counter.add_text(completion.text)
+            counter.add_completion(completion)
             completion.usage = counter.usage()
         return completion
 
@@ -160,8 +166,10 @@ class OpenAIBackend(Backend):
         except errors.BackendError:
             raise
         except Exception as exc:
-            raise errors.translated(_translate(exc, self.name), exc) from None
-        return self._completion(request, response)
+            failure = errors.translated(_translate(exc, self.name), exc)
+        else:
+            return self._completion(request, response)
+        raise failure  # outside the handler: the SDK's exception is not its __context__
 
     async def achat(
         self,
@@ -176,8 +184,10 @@ class OpenAIBackend(Backend):
         except errors.BackendError:
             raise
         except Exception as exc:
-            raise errors.translated(_translate(exc, self.name), exc) from None
-        return self._completion(request, response)
+            failure = errors.translated(_translate(exc, self.name), exc)
+        else:
+            return self._completion(request, response)
+        raise failure
 
     def stream(
         self,
@@ -188,6 +198,7 @@ class OpenAIBackend(Backend):
     ) -> Iterator[ChatCompletionChunk]:
         args = self._args(request, True, timeout, headers)
         usage = wire.StreamUsage(request)
+        failure = None
         try:
             with self._sync().chat.completions.create(**args) as chunks:
                 for chunk in chunks:
@@ -195,7 +206,9 @@ class OpenAIBackend(Backend):
         except errors.BackendError:
             raise
         except Exception as exc:
-            raise errors.translated(_translate(exc, self.name), exc) from None
+            failure = errors.translated(_translate(exc, self.name), exc)
+        if failure is not None:
+            raise failure
         yield from usage.tail()
 
     async def astream(
@@ -207,6 +220,7 @@ class OpenAIBackend(Backend):
     ) -> AsyncIterator[ChatCompletionChunk]:
         args = self._args(request, True, timeout, headers)
         usage = wire.StreamUsage(request)
+        failure = None
         try:
             async with await self._async().chat.completions.create(**args) as chunks:
                 async for chunk in chunks:
@@ -214,7 +228,9 @@ class OpenAIBackend(Backend):
         except errors.BackendError:
             raise
         except Exception as exc:
-            raise errors.translated(_translate(exc, self.name), exc) from None
+            failure = errors.translated(_translate(exc, self.name), exc)
+        if failure is not None:
+            raise failure
         for chunk in usage.tail():
             yield chunk
 
@@ -247,13 +263,16 @@ def _describe(spec: BackendSpec, o: OpenAIOptions) -> dict[str, Any]:
     env = spec.api_key_env or DEFAULT_KEY_ENV
     return {
         "provider": "openai-compatible API (openai SDK)",
-        "base_url": o.base_url or "https://api.openai.com/v1",
+        "base_url": o.base_url or DEFAULT_BASE_URL,
         "model": spec.model,
         "api_key_env": env,
         "api_key_set": _env(env) is not None,
         "sdk_retries": 0,
         "timeout_s": o.timeout,
     }
+
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
 
 def _env(name: str) -> str | None:

@@ -1,0 +1,242 @@
+"""HTTP and proprietary backends against a loopback server that misbehaves on purpose:
+answers that trickle, keep-alives that never end, errors sent with status 200 or as
+llama-server ``error:`` lines, tool calls without usage, a closed backend."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from router import errors
+from router.backends.http import OpenAICompatibleBackend
+from router.backends.proprietary import DEFAULT_BASE_URL, OpenAIBackend
+from router.config import BackendSpec
+from router.defaults import default_setup
+from router.messages import parse_request
+
+Piece = tuple[bytes, float]  # bytes to send after waiting this many seconds
+
+
+class ScriptedServer:
+    """Answers each request on 127.0.0.1 with the next script of (bytes, delay) pieces,
+    then closes the connection."""
+
+    def __init__(self) -> None:
+        self.scripts: list[list[Piece]] = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.base_url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/v1"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            f = conn.makefile("rb")
+            try:
+                f.readline()
+                length = 0
+                while (line := f.readline()) not in (b"\r\n", b"\n", b""):
+                    name, _, value = line.decode().partition(":")
+                    if name.strip().lower() == "content-length":
+                        length = int(value)
+                f.read(length)
+                for piece, delay in self.scripts.pop(0):
+                    time.sleep(delay)
+                    conn.sendall(piece)
+            except OSError:
+                pass  # the client gave up: what these tests are about
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def head(content_type: str = "text/event-stream", status: str = "200 OK") -> bytes:
+    return (
+        f"HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nConnection: close\r\n\r\n".encode()
+    )
+
+
+def whole(body: object, status: str = "200 OK") -> list[Piece]:
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    start = f"HTTP/1.1 {status}\r\nContent-Type: application/json\r\n"
+    return [(f"{start}Content-Length: {len(raw)}\r\nConnection: close\r\n\r\n".encode() + raw, 0)]
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    s = ScriptedServer()
+    yield s
+    s.close()
+
+
+def http(server: ScriptedServer) -> OpenAICompatibleBackend:
+    spec = BackendSpec(
+        name="h",
+        tier="large",
+        zone="local",
+        kind="openai_compatible",
+        model="m",
+        options={"base_url": server.base_url},
+    )
+    return OpenAICompatibleBackend.from_spec(spec)
+
+
+def req():  # type: ignore[no-untyped-def]
+    return parse_request("hello", max_tokens=8)
+
+
+CONTEXT_ERROR = {"error": {"code": "context_length_exceeded", "message": "too long"}}
+TOOL_ANSWER = {
+    "id": "x",
+    "object": "chat.completion",
+    "created": 1,
+    "model": "m",
+    "choices": [
+        {
+            "index": 0,
+            "finish_reason": "tool_calls",
+            "message": {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [
+                    {
+                        "id": "call_1",
+                        "type": "function",
+                        "function": {"name": "lookup", "arguments": json.dumps({"q": "x" * 400})},
+                    }
+                ],
+            },
+        }
+    ],
+}
+
+
+def test_a_trickled_answer_cannot_hold_a_sync_chat_past_its_timeout(server) -> None:
+    start = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 40\r\n\r\n"
+    server.scripts.append([(start, 0)] + [(b"{", 0.3)] * 20)
+    t0 = time.monotonic()
+    with pytest.raises(errors.BackendTimeout):
+        http(server).chat(req(), timeout=0.8)
+    assert time.monotonic() - t0 < 2.5  # not the 6 s the trickle would take
+
+
+def test_keepalives_cannot_hold_a_sync_stream_past_its_timeout(server) -> None:
+    server.scripts.append([(head(), 0)] + [(b": keep-alive\n\n", 0.3)] * 20)
+    t0 = time.monotonic()
+    with pytest.raises(errors.BackendTimeout):
+        list(http(server).stream(req(), timeout=0.8))
+    assert time.monotonic() - t0 < 2.5
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        whole(CONTEXT_ERROR),  # a JSON error answered to a stream request, with 200
+        [
+            (head(), 0),
+            (b'error: {"code": 400, "type": "exceed_context_size_error", "message": "x"}\n\n', 0),
+        ],  # llama-server's own error line
+    ],
+    ids=["json body", "llama-server error line"],
+)
+def test_stream_errors_that_are_not_data_events_are_typed(server, script) -> None:
+    server.scripts.append(script)
+    with pytest.raises(errors.ContextTooLong):
+        list(http(server).stream(req()))
+
+
+def test_an_html_page_answered_to_a_stream_request_is_malformed(server) -> None:
+    server.scripts.append([(head("text/html"), 0), (b"<html>busy</html>", 0)])
+    with pytest.raises(errors.MalformedResponse):
+        list(http(server).stream(req()))
+
+
+def test_an_error_body_sent_with_200_is_typed_by_its_code(server) -> None:
+    server.scripts.append(whole(CONTEXT_ERROR))
+    with pytest.raises(errors.ContextTooLong):
+        http(server).chat(req())
+
+
+def test_a_tool_call_answer_without_usage_counts_its_arguments(server) -> None:
+    server.scripts.append(whole(TOOL_ANSWER))
+    done = http(server).chat(req())
+    assert done.usage.completion_tokens >= 100  # 400+ characters of arguments
+
+
+def test_a_closed_backend_is_unavailable_not_a_runtime_error(server) -> None:
+    b = http(server)
+    b.close()
+    with pytest.raises(errors.BackendUnavailable, match="closed"):
+        b.chat(req())
+    with pytest.raises(errors.BackendUnavailable, match="closed"):
+        list(b.stream(req()))
+
+
+# --- the proprietary backend ----------------------------------------------------------
+
+
+def cloud(server: ScriptedServer | None, monkeypatch) -> OpenAIBackend:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("WIRE_TEST_KEY", "sk-wire-test-1234567890")
+    options = {"base_url": server.base_url} if server else {}
+    spec = BackendSpec(
+        name="p",
+        tier="proprietary",
+        zone="remote",
+        kind="openai",
+        model="m",
+        api_key_env="WIRE_TEST_KEY",
+        options=options,
+    )
+    return OpenAIBackend.from_spec(spec)
+
+
+def test_the_environment_cannot_redirect_a_configured_proprietary_backend(
+    server, monkeypatch
+) -> None:
+    monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+    b = cloud(None, monkeypatch)
+    assert b.metadata()["base_url"] == DEFAULT_BASE_URL
+    assert str(b._sync().base_url).rstrip("/") == DEFAULT_BASE_URL  # where requests go
+
+
+def test_the_default_router_states_the_endpoint_it_reads_from_the_environment() -> None:
+    env = {"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://127.0.0.1:9/v1"}
+    openai = default_setup(env=env).specs[-1]
+    assert openai.options["base_url"] == "http://127.0.0.1:9/v1"
+    bad = {"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "ftp://example.org"}
+    with pytest.raises(errors.ConfigError, match="OPENAI_BASE_URL"):
+        default_setup(env=bad)
+
+
+def test_an_authentication_failure_carries_nothing_of_the_sdks_error(server, monkeypatch):
+    body = {"error": {"code": "invalid_api_key", "message": "Incorrect API key sk-****7890"}}
+    server.scripts.append(whole(body, "401 Unauthorized"))
+    with pytest.raises(errors.AuthenticationFailed) as info:
+        cloud(server, monkeypatch).chat(req())
+    assert info.value.__context__ is None and info.value.__cause__ is None
+
+
+def test_a_proprietary_answer_that_is_not_json_is_malformed(server, monkeypatch) -> None:
+    server.scripts.append(whole(b"not json at all"))
+    with pytest.raises(errors.MalformedResponse):
+        cloud(server, monkeypatch).chat(req())
+
+
+def test_a_proprietary_tool_call_answer_without_usage_counts_its_arguments(
+    server, monkeypatch
+) -> None:
+    server.scripts.append(whole(TOOL_ANSWER))
+    assert cloud(server, monkeypatch).chat(req()).usage.completion_tokens >= 100
