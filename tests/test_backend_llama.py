@@ -221,6 +221,63 @@ def test_close_refuses_new_work(tiny_models) -> None:
     b.close()  # twice is fine
 
 
+def test_an_async_stream_whose_event_loop_closed_leaves_the_worker_alive(tiny_models) -> None:
+    b = LlamaCppBackend.from_spec(tiny_spec(tiny_models.moe, preload=True))
+
+    async def cut_short() -> None:
+        with pytest.raises(errors.BackendTimeout):
+            async for _ in b.astream(greedy("Tell me", 450), timeout=0.05):
+                pass
+
+    asyncio.run(cut_short())  # the loop closes while the worker may still be generating
+    time.sleep(0.3)
+    done = asyncio.run(asyncio.wait_for(b.achat(greedy("hi", 2)), 30))  # not a hang
+    assert done.usage.completion_tokens <= 2
+    b.close()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_close_during_a_stream_ends_it_with_an_error_not_a_clean_end(tiny_models, mode) -> None:
+    b = LlamaCppBackend.from_spec(tiny_spec(tiny_models.moe, preload=True))
+    got: list = []
+
+    def read_sync() -> None:
+        for c in b.stream(greedy("Tell me", 450)):
+            got.append(c)
+            if len(got) == 3:
+                b.close()
+
+    async def read_async() -> None:
+        async for c in b.astream(greedy("Tell me", 450)):
+            got.append(c)
+            if len(got) == 3:
+                threading.Thread(target=b.close).start()
+
+    with pytest.raises(errors.BackendUnavailable, match="closed"):
+        read_sync() if mode == "sync" else asyncio.run(read_async())
+    assert not [c for c in got if c.choices and c.choices[0].finish_reason]
+
+
+def test_a_missing_or_broken_llama_cpp_library_is_unavailable_with_health_saying_why(
+    tiny_models, monkeypatch
+) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def broken(name, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if name == "llama_cpp":
+            raise RuntimeError("Failed to load shared library")
+        return real_import(name, *args, **kwargs)
+
+    b = LlamaCppBackend.from_spec(tiny_spec(tiny_models.dense))
+    monkeypatch.setattr(builtins, "__import__", broken)
+    assert b.health().detail == "llama-cpp-python cannot be loaded (RuntimeError)"
+    with pytest.raises(errors.BackendUnavailable, match="cannot be loaded"):
+        b.chat(greedy("hi"))
+    b.close()
+
+
 def test_a_model_that_fails_to_load_is_unavailable(tmp_path) -> None:
     path = tmp_path / "truncated.gguf"
     from tests.gguf_models import write_model

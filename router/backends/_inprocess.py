@@ -31,6 +31,7 @@ return copy ``i``), :meth:`~InProcessBackend._generate` and :meth:`~InProcessBac
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections import deque
@@ -196,7 +197,10 @@ class InProcessBackend(Backend, Generic[SlotT]):
             finally:
                 self._release(job)
             if deliver is not None:
-                deliver()  # after the count drops: depth is 0 once a caller has its answer
+                # After the count drops: depth is 0 once a caller has its answer. A caller
+                # whose event loop has closed cannot be told; the worker must live on.
+                with contextlib.suppress(RuntimeError):
+                    deliver()
 
     def _release(self, job: Job) -> None:
         """Take a finished job out of the running count (once), then let its waiter go."""
@@ -319,11 +323,17 @@ class InProcessBackend(Backend, Generic[SlotT]):
         """Queue the request for a worker, which feeds its chunks to this loop's queue."""
         loop = asyncio.get_running_loop()
         items: asyncio.Queue[Any] = asyncio.Queue()
-        job = self._submit(
-            request.model_copy(update={"stream": True}),
-            timeout,
-            lambda x: loop.call_soon_threadsafe(items.put_nowait, x),
-        )
+        gone: list[bool] = []
+
+        def sink(item: Any) -> None:
+            if gone:
+                return
+            try:
+                loop.call_soon_threadsafe(items.put_nowait, item)
+            except RuntimeError:  # the caller's loop has closed: stop feeding it
+                gone.append(True)
+
+        job = self._submit(request.model_copy(update={"stream": True}), timeout, sink)
         try:
             while True:
                 try:

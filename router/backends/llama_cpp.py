@@ -120,6 +120,7 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
         self.info: GGUFInfo = _checked_info(spec, self.model_path)
         self._load_lock = threading.Lock()
         self._load_error: BaseException | None = None
+        self._library_broken = False  # the failure was importing llama-cpp-python itself
         self.load_seconds: float | None = None
         if options.preload:
             self.load()
@@ -168,12 +169,7 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
                 return slot
             if self._load_error is not None:
                 raise self._load_failed()
-            try:
-                from llama_cpp import Llama
-            except ImportError as exc:
-                raise errors.ConfigError(
-                    "llama-cpp-python is not installed", hint="pip install 'hybrid-router[local]'"
-                ) from exc
+            Llama = self._library()
             o = self.options
             kwargs: dict[str, Any] = dict(
                 model_path=self.model_path,
@@ -194,9 +190,25 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
                 raise self._load_failed() from exc
             return slot
 
+    def _library(self) -> Any:
+        """llama-cpp-python's ``Llama``; a library that is missing or will not load (its
+        shared library raises RuntimeError on import) is remembered as a load failure."""
+        try:
+            from llama_cpp import Llama
+        except Exception as exc:
+            self._load_error, self._library_broken = exc, True
+            raise self._load_failed() from None
+        return Llama
+
     def _load_failed(self) -> errors.BackendUnavailable:
-        why = type(self._load_error).__name__
-        return errors.BackendUnavailable(f"the model failed to load ({why})", backend=self.name)
+        name = type(self._load_error).__name__
+        if not self._library_broken:
+            why = f"the model failed to load ({name})"
+        elif isinstance(self._load_error, ImportError):
+            why = "llama-cpp-python is not installed (pip install 'hybrid-router[local]')"
+        else:
+            why = f"llama-cpp-python cannot be loaded ({name})"
+        return errors.BackendUnavailable(why, backend=self.name)
 
     def _unload(self, slot: _Slot) -> None:
         slot.llama.close()
@@ -215,17 +227,25 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
         # the slot and calls ``slot.create_completion``, where the context check happens.
         return Llama.create_chat_completion(slot, **self._params(job.request, stream))  # type: ignore[arg-type]
 
+    def _stop_error(self) -> errors.BackendError:
+        """Why a job was stopped short: the backend was closed under it, or its time ran out."""
+        if self._closed:
+            return errors.BackendUnavailable("backend closed", backend=self.name)
+        return errors.BackendTimeout("timed out", backend=self.name)
+
     def _generate(self, slot: _Slot, job: Job) -> ChatCompletion:
         out = self._call(slot, job, False)
         if job.stopped():
-            raise errors.BackendTimeout("timed out", backend=self.name)
+            raise self._stop_error()
         return parse_completion({**out, "model": self.spec.model}, backend=self.name)
 
     def _chunks(self, slot: _Slot, job: Job) -> Iterator[ChatCompletionChunk]:
         model, cid, created = self.spec.model, "", 0
         for d in self._call(slot, job, True):
             if job.cancelled:
-                return
+                if self._closed:  # cut by close(): never a stream that looks complete
+                    raise self._stop_error()
+                return  # the caller left: nobody reads what would follow
             choice, cid, created = d["choices"][0], d["id"], d["created"]
             delta = choice["delta"]
             if "tool_calls" in delta or "function_call" in delta:
@@ -234,7 +254,7 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
             content, role, finish = delta.get("content"), delta.get("role"), choice["finish_reason"]
             yield make_chunk(cid, model, content, role=role, finish_reason=finish, created=created)
         if job.stopped():
-            raise errors.BackendTimeout("timed out", backend=self.name)
+            raise self._stop_error()
         p, c = slot.prompt_tokens, slot.completion_tokens
         usage = Usage(prompt_tokens=p, completion_tokens=c, total_tokens=p + c)
         yield make_chunk(cid, model, usage=usage, created=created)
@@ -267,7 +287,7 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
         if isinstance(exc, errors.ConfigError):
             err: errors.BackendError = errors.BackendUnavailable(exc.message, backend=self.name)
         elif job.stopped():
-            err = errors.BackendTimeout("timed out", backend=self.name)
+            err = self._stop_error()
         elif isinstance(exc, ValueError) or type(exc).__module__.startswith("jinja2"):
             # Chat templates and handlers reject some requests (roles that do not alternate,
             # an unknown tool choice ...). Their text is not repeated: it may quote the prompt.
@@ -285,8 +305,14 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
         if self._load_error is not None:
             return Health(ok=False, detail=self._load_failed().message)
         if not self.loaded:
-            ok = os.path.isfile(self.model_path)
-            return Health(ok=ok, detail="not loaded yet (loads on the first request)")
+            if not os.path.isfile(self.model_path):
+                return Health(ok=False, detail="model file not found")
+            try:
+                with self._load_lock:
+                    self._library()
+            except errors.BackendUnavailable as exc:
+                return Health(ok=False, detail=exc.message)
+            return Health(ok=True, detail="not loaded yet (loads on the first request)")
         return Health(ok=True, detail=f"loaded; queue depth {self.queue_depth()}")
 
     def metadata(self) -> dict[str, Any]:
