@@ -210,6 +210,14 @@ def test_a_timeout_stops_generation(moe) -> None:
     assert time.perf_counter() - t0 < 5
 
 
+def test_a_stream_stopped_by_its_timeout_shows_no_finish_reason(moe) -> None:
+    got: list = []
+    with pytest.raises(errors.BackendTimeout):
+        for c in moe.stream(greedy("never mind", 450), timeout=0.05):
+            got.append(c)
+    assert not [c for c in got if c.choices and c.choices[0].finish_reason]
+
+
 def test_close_refuses_new_work(tiny_models) -> None:
     b = LlamaCppBackend.from_spec(tiny_spec(tiny_models.dense, preload=True))
     assert b.metadata()["loaded"] is True

@@ -252,6 +252,10 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
                 yield parse_chunk({**d, "model": model}, backend=self.name)
                 continue
             content, role, finish = delta.get("content"), delta.get("role"), choice["finish_reason"]
+            if finish is not None and job.stopped():
+                # llama.cpp reports a generation cut by the stop as "length": not an answer
+                # that ended, so no finish reason reaches the caller.
+                raise self._stop_error()
             yield make_chunk(cid, model, content, role=role, finish_reason=finish, created=created)
         if job.stopped():
             raise self._stop_error()

@@ -20,6 +20,7 @@ from router.cli.common import (
     default_router_from_args,
     load_models,
     parse_labels,
+    positive_int,
     single_text,
 )
 from router.cli.main import UsageError
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", help="router configuration file (default: the embedded default)")
     p.add_argument("--team", help="team whose policy applies (default: the config's default)")
     p.add_argument("--stream", action="store_true", help="print the answer as it is generated")
-    p.add_argument("--max-tokens", type=int, default=None, help="answer length cap")
+    p.add_argument("--max-tokens", type=positive_int, default=None, help="answer length cap")
     p.add_argument(
         "--temperature",
         type=float,
