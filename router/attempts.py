@@ -128,7 +128,7 @@ class Call:
 
     def _refused(self, step: Step, exc: BaseException, reservation: Any) -> None:
         self._give_back(step, reservation)
-        self.plan.failed(step, exc, 0.0)
+        self.plan.failed(step, exc, 0.0, sent=False)
 
     def _give_back(self, step: Step, reservation: Any) -> None:
         """What an attempt that sent nothing held: its budget reservation, its breaker slot."""
@@ -214,7 +214,7 @@ class Call:
             cost = (cost or 0.0) + self._spent_on_failures
         route.cost_usd = cost
         r.health.record_success(
-            spec.name, duration, ttft_s, usage.completion_tokens if usage else 0
+            spec.name, duration, ttft_s, usage.completion_tokens if usage else 0, self._admission
         )
         if ttft_s is not None:
             ctx.observer.first_chunk(ctx, spec, prepared.token, ttft_s)

@@ -125,8 +125,14 @@ class AttemptPlan:
     def succeeded(self, step: Step, duration_s: float) -> None:
         self._record(step, "ok", duration_s, None)
 
-    def failed(self, step: Step, exc: BaseException, duration_s: float) -> str:
-        """Record a failure; returns what happens next: retry, fallback, larger_window, stop."""
+    def failed(
+        self, step: Step, exc: BaseException, duration_s: float, *, sent: bool = True
+    ) -> str:
+        """Record a failure; returns what happens next: retry, fallback, larger_window, stop.
+        A refusal before sending (``sent=False``: the budget, the privacy guard) is
+        recorded but does not use up one of ``max_attempts``."""
+        if not sent:
+            self._tried -= 1
         self._record(step, "error", duration_s, exc)
         nxt = after_failure(exc)
         if nxt == "stop":

@@ -23,7 +23,14 @@ from router import (
 )
 from router.backends.http import OpenAICompatibleBackend
 from router.classify.classifier import estimate_tokens
-from router.resilience.breaker import ADMITTED, CLOSED, HALF_OPEN, OPEN, PROBE, CircuitBreaker
+from router.resilience.breaker import (
+    ADMITTED,
+    CLOSED,
+    HALF_OPEN,
+    OPEN,
+    CircuitBreaker,
+    is_probe,
+)
 from router.resilience.budget import Budgets, MemoryBudgetStore
 from router.resilience.latency import LatencyTracker
 from router.retry import Backoff, after_failure, is_retryable
@@ -91,9 +98,10 @@ def test_breaker_opens_half_opens_with_one_probe_and_closes() -> None:
     assert not b.admit()
     clock.now = 6
     assert b.state == HALF_OPEN
-    assert b.admit() and not b.admit()  # exactly one probe
+    probe = b.admit()
+    assert is_probe(probe) and not b.admit()  # exactly one probe
     assert "probe request is in flight" in b.blocked_reason()
-    b.success()
+    b.success(probe)
     assert b.state == CLOSED and b.admit()
     assert changes == [OPEN, HALF_OPEN, CLOSED]
 
@@ -108,12 +116,45 @@ def test_only_the_probe_frees_the_probe_slot() -> None:
     b.failure()  # another request opens the circuit
     clock.now = 6
     probe = b.admit()
-    assert probe == PROBE and not b.admit()
+    assert is_probe(probe) and not b.admit()
     b.release(earlier)  # the earlier attempt ends with an error that says nothing
     assert not b.admit(), "a second probe was let through"
     assert "probe request is in flight" in b.blocked_reason()
     b.release(probe)  # the probe itself was never sent: the slot is free again
-    assert b.admit() == PROBE
+    assert is_probe(b.admit())
+
+
+def test_only_the_current_probe_settles_a_half_open_circuit() -> None:
+    """Requests admitted before the circuit opened, or the probe of an earlier cycle, that
+    end late neither close the circuit early nor let a second probe through."""
+    clock = Clock()
+    b = CircuitBreaker(1, window_s=10, cooldown_s=5, clock=clock)
+    straggler, late_failure = b.admit(), b.admit()
+    b.failure()  # opens
+    b.success(straggler)  # a request sent before the circuit opened answers late
+    assert b.state == OPEN, "a straggler's success skipped the cooldown and the probe"
+    clock.now = 6
+    first = b.admit()
+    b.failure(late_failure)  # not the probe: says nothing new about the open circuit
+    assert b.state == HALF_OPEN and not b.admit()
+    b.failure(first)  # the probe fails: open again
+    clock.now = 12
+    second = b.admit()
+    assert is_probe(second) and second != first
+    b.release(first)  # the first cycle's probe ends late (cancelled)
+    assert not b.admit(), "an old probe freed the new probe's slot"
+    b.success(second)
+    assert b.state == CLOSED
+
+
+def test_a_circuit_hook_may_read_the_breaker() -> None:
+    seen: list[str] = []
+    b = CircuitBreaker(1, window_s=10, cooldown_s=5, clock=Clock())
+    b._on_change = lambda old, new: seen.append(f"{new}: {b.state} {b.blocked_reason()}")
+    done = threading.Event()
+    threading.Thread(target=lambda: (b.failure(), done.set()), daemon=True).start()
+    assert done.wait(5), "the hook deadlocked on the breaker's lock"
+    assert seen and seen[0].startswith("open: open circuit open")
 
 
 def test_failed_probe_reopens_and_old_failures_expire() -> None:
@@ -126,8 +167,8 @@ def test_failed_probe_reopens_and_old_failures_expire() -> None:
     b.failure(), b.failure()
     assert b.state == OPEN
     clock.now = 17
-    assert b.admit()
-    b.failure()
+    probe = b.admit()
+    b.failure(probe)
     assert b.state == OPEN
 
 
@@ -201,6 +242,23 @@ def test_a_stream_cut_after_tokens_is_charged_for_what_it_delivered() -> None:
     spent = r.budget.spent(r.policies["team"])["daily"]
     assert spent > answered  # the cut attempt was charged too
     assert route.cost_usd == pytest.approx(spent)
+
+
+def test_a_budget_refusal_before_sending_does_not_use_up_max_attempts() -> None:
+    tp = policy(
+        "cost: {daily_budget_usd: 0.000001, on_budget_exhausted: degrade}\n"
+        "routing: {max_attempts: 1, backoff_initial_ms: 1}"
+    )
+    price = Price(input_per_mtok=100.0, output_per_mtok=100.0)
+    paid = FakeBackend("paid", tier="large", price=price)
+    free = FakeBackend("free", tier="small", reply="free answer")
+    r = router_with([paid, free], tp, complexity=0.9)
+    resp = r.chat("Q" * 200, team="team")
+    assert resp.text == "free answer" and paid.calls == 0
+    assert [(a.backend, a.outcome) for a in resp.route.attempts] == [
+        ("paid", "error"),
+        ("free", "ok"),
+    ]
 
 
 def test_64_concurrent_requests_never_overspend_a_budget() -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from router.config import BackendSpec
 from router.decision import BackendState
-from router.resilience.breaker import CircuitBreaker, counts_against_backend
+from router.resilience.breaker import ADMITTED, CircuitBreaker, counts_against_backend
 from router.resilience.latency import LatencyTracker
 
 _OK = BackendState()
@@ -100,9 +100,14 @@ class HealthBook:
         self.latency[name].started()
 
     def record_success(
-        self, name: str, total_s: float, ttft_s: float | None, output_tokens: int
+        self,
+        name: str,
+        total_s: float,
+        ttft_s: float | None,
+        output_tokens: int,
+        admission: str | None = ADMITTED,
     ) -> None:
-        self.breakers[name].success()
+        self.breakers[name].success(admission)
         tracker = self.latency[name]
         tracker.ended()
         tracker.observe(total_s, ttft_s, output_tokens)
@@ -112,7 +117,7 @@ class HealthBook:
         something about the backend, else only its admission given back."""
         self.latency[name].ended()
         if counts_against_backend(exc):
-            self.breakers[name].failure()
+            self.breakers[name].failure(admission)
         else:
             self.breakers[name].release(admission)
 
