@@ -1,31 +1,39 @@
 """The tier that served each conversation's last turn, for stickiness (bounded, LRU).
 
 Conversations are told apart by team and id: two teams that happen to use the same
-conversation id (``"1"``, a user name) never share a tier."""
+conversation id (``"1"``, a user name) never share a tier, and each team has its own
+bound, so one busy team cannot push the others' conversations out."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
 
+DEFAULT_LIMIT = 10_000
+"""Conversations remembered per team (least recently used dropped first)."""
+
 
 class ConversationTiers:
-    """Remembers the last tier of up to ``limit`` conversations; thread-safe."""
+    """Remembers the last tier of up to ``limit`` conversations per team; thread-safe."""
 
-    def __init__(self, limit: int = 10_000) -> None:
-        self._tiers: OrderedDict[tuple[str, str], str] = OrderedDict()
+    def __init__(self, limit: int = DEFAULT_LIMIT) -> None:
+        self._teams: dict[str, OrderedDict[str, str]] = {}
         self._limit = limit
         self._lock = threading.Lock()
 
     def tier(self, team: str, conversation_id: str) -> str | None:
         """The tier of the conversation's last turn, or ``None``."""
-        return self._tiers.get((team, conversation_id))
+        tiers = self._teams.get(team)
+        return tiers.get(conversation_id) if tiers is not None else None
 
     def remember(self, team: str, conversation_id: str, tier: str) -> None:
         """Note the tier that served a turn of the conversation."""
-        key = (team, conversation_id)
         with self._lock:
-            self._tiers[key] = tier
-            self._tiers.move_to_end(key)
-            if len(self._tiers) > self._limit:
-                self._tiers.popitem(last=False)
+            tiers = self._teams.setdefault(team, OrderedDict())
+            tiers[conversation_id] = tier
+            tiers.move_to_end(conversation_id)
+            if len(tiers) > self._limit:
+                tiers.popitem(last=False)
+
+    def __len__(self) -> int:
+        return sum(len(t) for t in self._teams.values())

@@ -195,7 +195,7 @@ class Router:
         c = self.classifier.classify(request, check_labels(labels))
         decision = self._decide(c, tp, conversation_id)
         if remember and conversation_id and decision.ranked:
-            self._remember(tp.team, conversation_id, decision, decision.ranked[0].tier)
+            self._remember(tp, conversation_id, decision, decision.ranked[0].tier)
         facts = {name: b.metadata() for name, b in self._backends.items()}
         return Explanation(decision, c, tp.describe(), facts)
 
@@ -425,13 +425,15 @@ class Router:
         back up instead of staying down)."""
         cid = ctx.extra.get("conversation_id")
         if cid:
-            self._remember(ctx.team.team, cid, ctx.decision, tier)
+            self._remember(ctx.team, cid, ctx.decision, tier)
 
-    def _remember(self, team: str, cid: str, decision: Decision | None, tier: str) -> None:
+    def _remember(self, tp: TeamPolicy, cid: str, decision: Decision | None, tier: str) -> None:
+        if not tp.policy.quality.stickiness.enabled:
+            return  # nothing reads it: keep no record of the conversation
         required = decision.required_tier if decision is not None else tier
         if TIER_RANK[required] > TIER_RANK[tier]:
             tier = required
-        self._conversations.remember(team, cid, tier)
+        self._conversations.remember(tp.team, cid, tier)
 
 
 def _check_arguments(
@@ -465,6 +467,15 @@ def _check_arguments(
         raise errors.ConfigError("health must be a HealthBook")
 
 
+MAX_CONVERSATION_ID = 256
+"""The longest ``conversation_id`` accepted (ids are kept in memory for stickiness)."""
+
+
 def _check_conversation(conversation_id: Any) -> None:
-    if conversation_id is not None and not isinstance(conversation_id, str):
-        raise errors.InvalidRequest("conversation_id must be a string", field="conversation_id")
+    if conversation_id is None:
+        return
+    if not isinstance(conversation_id, str) or len(conversation_id) > MAX_CONVERSATION_ID:
+        raise errors.InvalidRequest(
+            f"conversation_id must be a string of at most {MAX_CONVERSATION_ID} characters",
+            field="conversation_id",
+        )

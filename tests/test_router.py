@@ -18,7 +18,7 @@ from router import (
     StreamInterrupted,
     UnknownTeam,
 )
-from tests.helpers import policy, router_with, three_tiers
+from tests.helpers import FixedScorer, policy, router_with, three_tiers
 
 EMAIL = "jane.doe@example.com"
 
@@ -283,6 +283,25 @@ def test_stickiness_is_per_team() -> None:
     r = Router(three_tiers(), [a, b], scorer=Seq(), telemetry=False)
     assert r.chat("Hard", team="a", conversation_id="1").route.tier == "proprietary"
     assert r.chat("easy", team="b", conversation_id="1").route.tier == "small"
+
+
+def test_conversation_memory_is_bounded_per_team_and_kept_only_when_used() -> None:
+    from router.conversations import ConversationTiers
+
+    sticky = policy("quality: {stickiness: {enabled: true}}", team="a")
+    busy = policy("quality: {stickiness: {enabled: true}}", team="b")
+    plain = policy("", team="c")
+    r = Router(three_tiers(), [sticky, busy, plain], scorer=FixedScorer(0.95), telemetry=False)
+    r._conversations = ConversationTiers(limit=3)
+    r.chat("Hard", team="a", conversation_id="vip")
+    for i in range(10):  # a busy team does not push team a's conversation out
+        r.chat("Hard", team="b", conversation_id=f"b-{i}")
+    assert r._conversations.tier("a", "vip") == "proprietary"
+    assert len(r._conversations) == 1 + 3
+    r.chat("Hard", team="c", conversation_id="not-sticky")  # no stickiness: nothing kept
+    assert r._conversations.tier("c", "not-sticky") is None
+    with pytest.raises(InvalidRequest, match="at most 256"):
+        r.chat("Hi", team="a", conversation_id="x" * 257)
 
 
 def test_conversation_stickiness_through_the_router() -> None:
