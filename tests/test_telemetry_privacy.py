@@ -272,6 +272,19 @@ def test_nothing_is_captured_for_a_label_that_keeps_the_request_local(otel: Otel
     assert otel.request_span().attributes[A.CLASS_LABEL_KEYS] == ("sensitivity",)
 
 
+def test_label_values_stay_out_of_the_decision_reasons_telemetry_exports(otel: Otel) -> None:
+    tp = policy(
+        "labels: {customer: {'*': {privacy: local_only}}, account: {'*': {min_tier: large}}}",
+        team="team",
+    )
+    r = routed(otel, [FakeBackend("small"), FakeBackend("large", tier="large")], tp)
+    labels = {"customer": "jane.doe@example.com", "account": "acct-4711-secret"}
+    resp = r.chat("Hello", team="team", labels=labels)
+    assert any("acct-4711-secret" in why for why in resp.route.reasons)  # the caller's own
+    assert not leaks(strings(otel), labels.values())
+    assert any("account=<value>" in t for t in strings(otel))
+
+
 class ToolCaller(FakeBackend):
     """Answers with a tool call whose JSON arguments ``json.dumps`` wrote (``\\u00fc`` for
     ü): the address itself when local, its placeholder when remote (as a remote model only

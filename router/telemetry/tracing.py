@@ -162,7 +162,8 @@ def decision_attributes(ctx: RequestContext, decision_s: float) -> dict[str, Any
     if d is None:
         return attrs
     attrs[a.DECISION_REQUIRED_TIER] = d.required_tier
-    attrs[a.DECISION_REASONS] = list(d.reasons)
+    hide = _label_masker(c.labels if c is not None else {})
+    attrs[a.DECISION_REASONS] = [hide(r) for r in d.reasons]
     chosen = d.chosen
     if chosen is not None:
         attrs[a.DECISION_BACKEND] = chosen.backend
@@ -171,12 +172,27 @@ def decision_attributes(ctx: RequestContext, decision_s: float) -> dict[str, Any
         attrs[a.COST_ESTIMATED] = float(chosen.estimated_cost_usd)
     attrs[a.CANDIDATES_RANKED] = [cand.backend for cand in d.ranked]
     attrs[a.CANDIDATES_EXCLUDED] = [cand.backend for cand in d.excluded]
-    attrs[a.CANDIDATES_EXCLUDED_REASONS] = ["; ".join(cand.reasons) for cand in d.excluded]
+    attrs[a.CANDIDATES_EXCLUDED_REASONS] = [hide("; ".join(cand.reasons)) for cand in d.excluded]
     p = d.privacy
     attrs[a.PRIVACY_BLOCKED] = bool(p.blocked)
     attrs[a.PRIVACY_LOCAL_ONLY] = bool(p.local_only)
     attrs[a.PRIVACY_REDACT_CLASSES] = sorted(p.redact)
     return attrs
+
+
+def _label_masker(labels: Mapping[str, str]):  # type: ignore[no-untyped-def]
+    """Reasons name caller labels as ``key=value``; telemetry keeps the key, not the value
+    (a ``*`` rule matches any value, e.g. a customer's e-mail address)."""
+    if not labels:
+        return lambda text: text
+    pairs = [(f"{k}={v}", f"{k}=<value>") for k, v in labels.items() if v]
+
+    def hide(text: str) -> str:
+        for shown, hidden in pairs:
+            text = text.replace(shown, hidden)
+        return text
+
+    return hide
 
 
 class BackendFacts:
