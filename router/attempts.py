@@ -196,8 +196,8 @@ class Call:
         delivered: str = "",
     ) -> None:
         """Record the attempt that answered, its cost, and the route it ends with. A stream
-        whose backend reported no ``usage`` is charged an estimate of the prompt and the
-        ``delivered`` text."""
+        whose backend reported no ``usage`` is charged to the budget an estimate of the
+        prompt and the ``delivered`` text; its route cost stays ``None``."""
         r, ctx, spec = self.router, self.ctx, step.spec
         t0 = time.perf_counter()
         duration = t0 - prepared.started
@@ -207,9 +207,10 @@ class Call:
         route.backend, route.tier, route.zone = spec.name, spec.tier, spec.zone
         route.attempts = self.plan.attempts
         cost = _cost(spec, usage)
-        if cost is None and delivered:
-            cost = self._delivered_cost(step, delivered)
-        self._settle(cost or 0.0)
+        # No usage reported: the budget is still charged an estimate, but the route's cost
+        # (and telemetry's cost.actual_usd) stays empty rather than pass an estimate off
+        # as a measured figure.
+        self._settle(cost if cost is not None else self._delivered_cost(step, delivered))
         if self._spent_on_failures:
             cost = (cost or 0.0) + self._spent_on_failures
         route.cost_usd = cost

@@ -261,6 +261,22 @@ def test_a_budget_refusal_before_sending_does_not_use_up_max_attempts() -> None:
     ]
 
 
+class _NoUsage(FakeBackend):
+    def stream(self, request, **kw):  # type: ignore[no-untyped-def]
+        yield from (c for c in super().stream(request, **kw) if c.choices)
+
+
+def test_a_stream_without_usage_is_charged_an_estimate_but_reports_no_cost() -> None:
+    tp = policy("cost: {daily_budget_usd: 10}")
+    price = Price(input_per_mtok=1000.0, output_per_mtok=1000.0)
+    r = router_with([_NoUsage("paid", tier="large", price=price, reply="y" * 80)], tp)
+    chunks = list(r.stream("Q" * 200, team="team"))
+    assert chunks[-1].route.cost_usd is None  # nothing was measured
+    tokens = r.classify("Q" * 200).tokens
+    expected = price.cost(tokens, estimate_tokens("y" * 80))
+    assert r.budget.spent(tp)["daily"] == pytest.approx(expected)  # but the budget counts it
+
+
 def test_64_concurrent_requests_never_overspend_a_budget() -> None:
     budget = 0.02
     tp = policy(f"cost: {{daily_budget_usd: {budget}, on_budget_exhausted: degrade}}")
