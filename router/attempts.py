@@ -53,6 +53,7 @@ class Call:
         self._reservation: Any = None
         self._admission: str | None = None  # the breaker's grant for the attempt in flight
         self._spent_on_failures = 0.0  # cut streams: billed by the provider, charged here
+        self._degraded = False  # budget_degraded reported for this request
 
     def __enter__(self) -> Call:
         return self
@@ -108,7 +109,9 @@ class Call:
                     raise errors.BudgetExceeded(
                         f"{why} (policy: reject)", team=tp.team, period=spent or period
                     )
-                ctx.observer.budget_degraded(ctx, spent or period)
+                if not self._degraded:  # once per request, however many are refused
+                    self._degraded = True
+                    ctx.observer.budget_degraded(ctx, spent or period)
                 refusal = errors.BudgetExceeded(why, team=tp.team, period=spent or period)
                 self._refused(step, refusal, None)
                 return None
