@@ -153,6 +153,7 @@ class StreamDriver:
         :class:`~router.errors.StreamInterrupted` (``error``) or keep the cut run for a
         restart (``restart``)."""
         run.done = True
+        self._first_chunk(run)
         restart = self.policy.streaming.on_interrupt == "restart"
         final = run.committed and not restart
         self.call.failed(run.step, run.prepared, exc, "".join(run.text), final=final)
@@ -223,7 +224,14 @@ class StreamDriver:
             self._final(run)
         else:
             run.done = True
+            self._first_chunk(run)
             self.call.abandoned(run.step, "".join(run.text))
+
+    def _first_chunk(self, run: _Run) -> None:
+        """Report when content first reached the caller, for an attempt that then ended
+        without success (a successful one reports it as it succeeds)."""
+        if run.ttft is not None:
+            self.ctx.observer.first_chunk(self.ctx, run.step.spec, run.prepared.token, run.ttft)
 
     def sync(self) -> Iterator[ChatCompletionChunk]:
         call = self.call

@@ -67,6 +67,7 @@ def test_stream_cut_after_first_token_ends_in_error(otel: Otel) -> None:
         list(r.stream("Hello"))
     req, (att,) = otel.request_span(), otel.attempt_spans()
     assert att.attributes[A.ERROR_TYPE] == "BackendUnavailable"
+    assert att.attributes[A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] > 0  # content did arrive
     assert req.attributes[A.ERROR_TYPE] == "StreamInterrupted"
     assert req.status.status_code is StatusCode.ERROR
     # The stream raised at once: no retry or fallback was going to happen.
@@ -92,6 +93,7 @@ def test_a_stream_the_caller_stops_reading_is_cancelled_not_left_open(otel: Otel
     next(it)
     it.close()
     req, (att,) = otel.request_span(), otel.attempt_spans()
+    assert att.attributes[A.GEN_AI_RESPONSE_TIME_TO_FIRST_CHUNK] > 0
     assert req.attributes[A.OUTCOME] == "cancelled" and att.attributes[A.OUTCOME] == "cancelled"
     assert req.status.status_code is StatusCode.UNSET
     (rq,) = otel.points(A.METRIC_REQUESTS)
