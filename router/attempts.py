@@ -130,8 +130,13 @@ class Call:
         )
 
     def _refused(self, step: Step, exc: BaseException, reservation: Any) -> None:
+        """Nothing was sent to ``step``'s backend (the budget or the privacy guard said
+        no): recorded as a failed attempt, and announced as a fallback when one follows."""
         self._give_back(step, reservation)
-        self.plan.failed(step, exc, 0.0, sent=False)
+        nxt = self.plan.failed(step, exc, 0.0, sent=False)
+        if nxt != "stop" and self.plan.next_backend is not None:
+            name = type(exc).__name__
+            self.ctx.observer.fallback(self.ctx, step.spec.name, self.plan.next_backend, name)
 
     def _give_back(self, step: Step, reservation: Any) -> None:
         """What an attempt that sent nothing held: its budget reservation, its breaker slot."""

@@ -174,17 +174,24 @@ def test_budget_degrade_and_queue_depth_hooks(otel: Otel) -> None:
     assert b.value == 1
 
 
-def test_a_request_degraded_past_several_priced_backends_counts_once(otel: Otel) -> None:
+def test_a_request_degraded_past_several_priced_backends_counts_once_and_moves_thrice(
+    otel: Otel,
+) -> None:
     from router import Price
 
     tp = policy("cost: {daily_budget_usd: 0.000001, on_budget_exhausted: degrade}", team="t")
     price = Price(input_per_mtok=100.0, output_per_mtok=100.0)
     priced = [FakeBackend(f"paid{i}", tier="large", price=price) for i in range(3)]
     r = routed(otel, [*priced, FakeBackend("free", tier="small")], tp, complexity=0.9)
-    assert r.chat("Hello", team="t").route.backend == "free"
-    events = [e for e in otel.request_span().events if e.name == A.EVENT_BUDGET_DEGRADED]
+    route = r.chat("Hello", team="t").route
+    assert route.backend == "free"
+    req = otel.request_span()
+    events = [e for e in req.events if e.name == A.EVENT_BUDGET_DEGRADED]
     (b,) = otel.points(A.METRIC_BUDGET_DEGRADED)
     assert len(events) == 1 and b.value == 1
+    # Each refused backend was a move to the next, as the route record counts them.
+    moves = [e for e in req.events if e.name == A.EVENT_FALLBACK]
+    assert req.attributes[A.FALLBACKS] == route.fallbacks == len(moves) == 3
 
 
 # --- propagation, sampling, no SDK ---------------------------------------------------------

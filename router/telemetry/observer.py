@@ -54,6 +54,7 @@ class _Request:
         "last",
         "mask",
         "measure",
+        "moved_from",
         "moves",
         "open",
         "redacted",
@@ -70,6 +71,7 @@ class _Request:
         self.attempts = 0
         self.retries = 0
         self.moves = 0
+        self.moved_from: str | None = None  # the backend a fallback left, refused or failed
         self.redacted = 0
         self.open: list[_Attempt] = []
         self.served: BackendFacts | None = None
@@ -204,7 +206,9 @@ class TelemetryObserver(Observer):
         st.attempts += 1
         if retry:
             st.retries += 1
-        if st.last is not None and st.last.spec.name != spec.name:
+        previous = st.moved_from or (st.last.spec.name if st.last is not None else None)
+        st.moved_from = None
+        if previous is not None and previous != spec.name:
             st.moves += 1
         st.last = facts
         span = None
@@ -317,6 +321,9 @@ class TelemetryObserver(Observer):
         st: _Request | None = ctx.extra.get(self._key)
         if st is None:
             return
+        if st.moved_from is not None:
+            st.moves += 1  # the backend the last move went to was refused before sending
+        st.moved_from = from_backend  # counted as a move when the next attempt starts
         attrs = {a.BACKEND: from_backend, a.FALLBACK_TO: to_backend, a.ERROR_TYPE: error_type}
         if st.span is not None and st.span.is_recording():
             st.span.add_event(a.EVENT_FALLBACK, attrs)
