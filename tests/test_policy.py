@@ -159,6 +159,12 @@ BAD = [
         "",
     ),
     ("version: 1\nextends: nowhere\n", 2, "no such policy", "create nowhere.yaml"),
+    # Wrong types are errors, not converted: a quoted number, a boolean for a count.
+    ("version: 1\nrouting:\n  retries: true\n", 3, "routing.retries", ""),
+    ("version: 1\nrouting:\n  max_attempts: '3'\n", 3, "routing.max_attempts", ""),
+    ("version: 1\nquality:\n  thresholds: {large: '0.6'}\n", 3, "thresholds.large", ""),
+    ("version: 1\nquality:\n  stickiness: {enabled: 'on'}\n", 3, "stickiness.enabled", ""),
+    ("version: true\n", 1, "version", ""),
 ]
 
 
@@ -189,6 +195,13 @@ def test_extends_cycles_are_errors(tmp_path: Path) -> None:
     write(tmp_path, "b.yaml", "version: 1\nextends: a\n")
     with pytest.raises(PolicyError, match="cycle"):
         load_policy(tmp_path / "a.yaml", directory=tmp_path)
+
+
+def test_a_cycle_through_a_relative_path_is_a_cycle(tmp_path: Path) -> None:
+    (tmp_path / "ext").mkdir()
+    p = write(tmp_path / "ext", "self.yaml", "version: 1\nextends: ../ext/self.yaml\n")
+    with pytest.raises(PolicyError, match="cycle"):
+        load_policy(p, directory=tmp_path / "ext")
 
 
 def test_policy_set_loads_a_directory_and_names_unknown_teams(tmp_path: Path) -> None:

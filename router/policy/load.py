@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -128,7 +129,7 @@ def _resolve(
         raise PolicyError("extends chain is too deep", file=source, line=line)
     here = Path(source).parent if text is None else None  # text policies have no folder
     parent_source, parent_text = _locate(parent_name, directory, here)
-    if parent_source in chain:
+    if parent_source is not None and _same_file(parent_source, chain):
         raise PolicyError(
             f"extends cycle: {' -> '.join([*chain, parent_source])}",
             file=source,
@@ -148,6 +149,15 @@ def _resolve(
     merged = _merge(base, data, base_o, origins)
     base_o.update(origins)
     return merged, base_o, chain
+
+
+def _same_file(source: str, chain: tuple[str, ...]) -> bool:
+    """Whether ``source`` is already in the chain, however its path is spelled
+    (``../ext/self.yaml`` is ``self.yaml``)."""
+    if source in chain:
+        return True
+    real = os.path.realpath(source)
+    return any(os.path.realpath(c) == real for c in chain if not c.startswith("<"))
 
 
 def _locate(name: str, directory: Path | None, here: Path | None) -> tuple[str | None, str | None]:

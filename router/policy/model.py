@@ -29,7 +29,7 @@ PrivacyAction = Literal["allow", "local_only", "redact", "block"]
 - ``block``: the request is refused.
 """
 
-_STRICT = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+_STRICT = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
 
 def _action(default: str, what: str) -> Any:
@@ -303,9 +303,17 @@ class Streaming(BaseModel):
 class Policy(BaseModel):
     """A team's routing policy (file format version 1)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, strict=True)
 
     version: Literal[1] = Field(description="Policy file format version. Always 1 for now.")
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_is_a_number(cls, v: Any) -> Any:
+        if isinstance(v, bool):  # True == 1 would pass as version 1
+            raise ValueError("version must be the number 1")
+        return v
+
     extends: str | None = Field(
         default=None,
         description="Name of another policy in the same directory (or a relative path) whose "
