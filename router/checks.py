@@ -52,6 +52,11 @@ def _check_config(path: Path) -> list[str]:
             problems.append(f"{path}: backends[{i}] ({spec.name}): {exc}")
     directory = policies_dir(config, path)
     if directory is None:
+        if config.default_team != "default":  # only the built-in default exists then
+            problems.append(
+                f"{path}: default_team {config.default_team!r} has no policy "
+                "(no policies directory is given; only 'default' exists)"
+            )
         return problems
     try:
         policies = PolicySet.from_directory(directory)

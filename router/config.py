@@ -186,8 +186,9 @@ def check_url_has_no_secret(url: str | None) -> str | None:
 
 
 def _url_with_secret(value: Any) -> bool:
-    """A URL carrying credentials: ``https://user:key@host`` or ``?api_key=...``."""
-    if not isinstance(value, str) or "://" not in value:
+    """A URL carrying credentials: ``https://user:key@host`` or ``?api_key=...``, also a
+    path with a query (``/health?api_key=...``)."""
+    if not isinstance(value, str) or ("://" not in value and "?" not in value):
         return False
     url = urlsplit(value)
     if url.username or url.password:

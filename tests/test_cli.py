@@ -244,6 +244,34 @@ def test_explain_batch_replays_a_conversation_with_its_stickiness() -> None:
     assert rows[3] == {"error": "line 4: remember: unknown field", "line": 4}
 
 
+def test_validate_fails_on_what_would_otherwise_pass_unnoticed(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    backend = "  - {name: s, tier: small, zone: local, kind: fake, model: m%s}\n"
+    query = ', options: {health_path: "/health?api_key=sk-live-1234"}'
+    (tmp_path / "hp.yaml").write_text("version: 1\nbackends:\n" + backend % query)
+    (tmp_path / "dt.yaml").write_text(
+        "version: 1\ndefault_team: legalx\nbackends:\n" + backend % ""
+    )
+    cases = [
+        (tmp_path / "empty", "no .yaml or .yml file to check"),  # a CI job pointed wrong
+        (tmp_path / "hp.yaml", "secrets may not be written"),  # a key in a path's query
+        (tmp_path / "dt.yaml", "default_team 'legalx' has no policy"),
+    ]
+    for path, message in cases:
+        r = cli("validate", str(path))
+        assert r.returncode == 2 and message in r.stderr, (path, r.stderr)
+        assert "sk-live-1234" not in r.stderr + r.stdout
+
+
+def test_check_against_a_file_that_is_not_utf8_is_out_of_date_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    bad = tmp_path / "schema.json"
+    bad.write_bytes(b"\xff\xfe")
+    r = cli("schema", "--check", "--out", str(bad))
+    assert r.returncode == 2 and "out of date" in r.stderr and "Traceback" not in r.stderr
+
+
 def test_help_and_errors_offer_batch_only_where_it_exists() -> None:
     chat_help = cli("chat", "--help").stdout
     assert "--batch" not in chat_help

@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     problems, checked = validate_paths([Path(p) for p in args.paths])
+    if not checked and not problems:  # a CI job pointed at the wrong place must not pass
+        problems = [f"{', '.join(args.paths)}: no .yaml or .yml file to check"]
     for problem in problems:
         print(problem, file=sys.stderr)
     if not args.quiet:

@@ -129,7 +129,11 @@ def write_or_check(
     for path, text in given:
         p = Path(path)
         if check:
-            if not p.is_file() or p.read_text(encoding="utf-8") != text:
+            try:
+                current = p.read_text(encoding="utf-8") if p.is_file() else None
+            except (OSError, UnicodeDecodeError):
+                current = None  # unreadable or not UTF-8: not what would be written
+            if current != text:
                 stale.append(path)
             continue
         try:
