@@ -146,3 +146,33 @@ def test_cross_validation_has_one_command_line() -> None:
     import router.learned.cv as cv
 
     assert not hasattr(cv, "main")  # `hybrid-router eval --cv` is the command
+
+
+def test_a_failed_model_write_leaves_the_old_model_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    import os
+
+    out = tmp_path / "model.json"
+    assert main(["train", "--outcomes", SAMPLE, "--out", str(out), "--word-min-rows", "50"]) == 0
+    before = out.read_bytes()
+
+    def full_disk(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    assert main(["train", "--outcomes", SAMPLE, "--out", str(out), "--seed", "3"]) == 2
+    assert "cannot write model (No space left on device)" in capsys.readouterr().err
+    assert out.read_bytes() == before and LearnedScorer.load(out)
+    assert [p.name for p in tmp_path.iterdir()] == ["model.json"]  # no part file left
+
+
+def test_the_printed_threshold_sends_the_reported_share(capsys: pytest.CaptureFixture) -> None:
+    scorer = LearnedScorer.load(ROOT / "router" / "learned" / "default_model.json.gz")
+    scores = [scorer.score(r.turns) for r in read_outcomes(SAMPLE)]
+    for share in (0.05, 0.2, 0.5):
+        assert main(["calibrate", "--outcomes", SAMPLE, "--target-strong-share", str(share),
+                     "--json"]) == 0  # fmt: skip
+        out = json.loads(capsys.readouterr().out)
+        sent = sum(s >= out["threshold"] for s in scores) / len(scores)
+        assert sent == pytest.approx(out["achieved_strong_share"], abs=1e-4)

@@ -73,3 +73,8 @@ def test_bad_input() -> None:
         routing_curve([0.1], [1, 0], [1])
     with pytest.raises(ValueError):
         cpt(SCORES, WEAK, STRONG, 1.5)
+
+
+def test_nan_scores_are_an_error_not_an_endless_loop() -> None:
+    with pytest.raises(ValueError, match="NaN"):
+        apgr([0.1, float("nan"), 0.8], [1, 0, 0], [1, 1, 1])

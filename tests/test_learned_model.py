@@ -122,3 +122,32 @@ def test_dense_features_read_arithmetic_cues() -> None:
     assert f["log_clauses"] == pytest.approx(math.log1p(4 + 1 + 1))  # + one "," + one " and "
     plain = dict(zip(names, extract(["Which of these is a noble gas?"]).dense, strict=True))
     assert plain["decimal"] == 0.0 and plain["fraction"] == 0.0 and plain["step_words"] == 0.0
+
+
+def test_a_model_with_other_dense_features_or_huge_weights_is_refused(tmp_path: Path) -> None:
+    import gzip
+    import json
+
+    from router.errors import ModelFileError
+
+    path = Path(learned.__file__).parent / "default_model.json.gz"
+    model = json.loads(gzip.decompress(path.read_bytes()))
+    five = json.loads(json.dumps(model))
+    for seg in five["segments"].values():
+        for head in seg.values():
+            head["dense"] = head["dense"][:5]  # an older model with 5 dense features
+    with pytest.raises(ModelFileError, match="5 dense features"):
+        LearnedScorer(five, source="five.json")
+    huge = json.loads(json.dumps(model))
+    huge["segments"]["free"]["strong"]["dense"][0] = 1e308  # finite, yet inf - inf = NaN
+    with pytest.raises(ModelFileError, match="a weight above"):
+        LearnedScorer(huge, source="huge.json")
+
+
+def test_options_are_found_at_either_end_of_a_very_long_prompt() -> None:
+    from router.learned.features import MC_SEARCH, is_multiple_choice
+
+    options = "\nA. one\nB. two"
+    assert is_multiple_choice("x" * 5 * MC_SEARCH + options)
+    assert is_multiple_choice("Q" + options + "x" * 5 * MC_SEARCH)
+    assert not is_multiple_choice("x" * 2 * MC_SEARCH + options + "x" * 2 * MC_SEARCH)

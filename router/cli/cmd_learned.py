@@ -16,6 +16,7 @@ import argparse
 import gzip
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -156,10 +157,17 @@ def run_train(args: argparse.Namespace) -> int:
     data = json.dumps(model, sort_keys=True, separators=(",", ":")).encode()
     if args.out.endswith(".gz"):
         data = gzip.compress(data, mtime=0)  # mtime=0: same data, same bytes
-    try:
-        Path(args.out).write_bytes(data)
+    out = Path(args.out)
+    part = out.with_name(f".{out.name}.part")
+    try:  # a whole model or none: an old file survives a full disk or Ctrl-C
+        part.write_bytes(data)
+        os.replace(part, out)
     except OSError as exc:
+        part.unlink(missing_ok=True)
         raise UsageError(f"{args.out}: cannot write model ({exc.strerror or exc})") from None
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
     _say(args, f"wrote {args.out} ({len(data) / 1e6:.2f} MB)")
     return 0
 
@@ -179,7 +187,8 @@ def run_calibrate(args: argparse.Namespace) -> int:
     curve = routing_curve(scores, [r.weak_correct for r in rows], [r.strong_correct for r in rows])
     result = {
         "target_strong_share": share,
-        "threshold": None if math.isinf(threshold) else round(threshold, 6),
+        # Unrounded: rounding up by 5e-7 would drop the prompt at the threshold itself.
+        "threshold": None if math.isinf(threshold) else threshold,
         "achieved_strong_share": round(achieved, 4),
         "accuracy_at_share": round(curve.accuracy_at(achieved), 4),
         "weak_accuracy": round(curve.weak_accuracy, 4),
@@ -204,7 +213,7 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
 
 def _finite(x: float) -> float | None:
-    return None if math.isinf(x) else round(x, 6)
+    return None if math.isinf(x) else x
 
 
 def run_eval(args: argparse.Namespace) -> int:

@@ -95,8 +95,15 @@ def _window(text: str) -> str:
     return f"{text[:HEAD_CHARS]} {text[-TAIL_CHARS:]}"
 
 
+MC_SEARCH = 10_000
+"""How far from each end options are looked for: a 10 MB prompt costs no more than 20 kB
+(the longest training prompt is under 5,000 characters, so nothing it learned changes)."""
+
+
 def is_multiple_choice(text: str) -> bool:
     """True when ``text`` lists answer options on lines starting ``A.`` and ``B.``."""
+    if len(text) > 2 * MC_SEARCH:
+        text = f"{text[:MC_SEARCH]}\n{text[-MC_SEARCH:]}"
     return "\nA." in text and "\nB." in text
 
 

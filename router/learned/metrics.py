@@ -103,6 +103,8 @@ def routing_curve(
     n = len(scores)
     if n == 0 or len(weak) != n or len(strong) != n:
         raise ValueError("scores, weak and strong must be non-empty and of equal length")
+    if any(s != s for s in scores):  # NaN: no order, and the tie loop would never end
+        raise ValueError("scores must be numbers, got NaN")
     weak_acc = sum(1 for x in weak if x) / n
     strong_acc = sum(1 for x in strong if x) / n
     order = sorted(range(n), key=lambda i: -scores[i])

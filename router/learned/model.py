@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from router.errors import InvalidRequest, ModelFileError
-from router.learned.features import Features, extract
+from router.learned.features import DENSE_NAMES, Features, extract
 
 __all__ = ["DEFAULT_MODEL", "LearnedScorer", "ModelFileError", "load_default"]
 
@@ -40,6 +40,9 @@ DEFAULT_MODEL = "default_model.json.gz"
 """File name of the shipped model, inside the ``router.learned`` package."""
 
 _FORMAT = "hybrid-router.learned-scorer/1"
+
+
+_MAX_WEIGHT = 1e6  # trained weights are regularised to a few units
 
 
 def _sigmoid(z: float) -> float:
@@ -115,6 +118,17 @@ class LearnedScorer:
         numbers = [q for seg in self._segments.values() for q in seg.numbers()]
         if not self._quantiles or not all(map(math.isfinite, [*self._quantiles, *numbers])):
             raise ModelFileError(f"{source}: malformed model (quantiles or weights not finite)")
+        if max(map(abs, numbers), default=0.0) > _MAX_WEIGHT:
+            # finite, but large enough that inf - inf makes a score NaN
+            raise ModelFileError(f"{source}: malformed model (a weight above {_MAX_WEIGHT:g})")
+        if self._quantiles != sorted(self._quantiles):
+            raise ModelFileError(f"{source}: malformed model (quantiles not in order)")
+        for seg in self._segments.values():
+            if len(seg.dense_strong) != len(DENSE_NAMES) or len(seg.dense_weak) != len(DENSE_NAMES):
+                raise ModelFileError(
+                    f"{source}: the model has {len(seg.dense_strong)} dense features, this "
+                    f"version computes {len(DENSE_NAMES)}; retrain it with hybrid-router train"
+                )
         self.source = source
         self.training: Mapping[str, Any] = model.get("training", {})
 

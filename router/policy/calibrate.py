@@ -30,7 +30,7 @@ def calibrate_policies(policies: PolicySet, scorer: Any) -> PolicySet:
             out.append(team)
             continue
         update = {
-            tier: round(float(convert(share)), 6)
+            tier: float(convert(share))  # unrounded: the threshold may be a score itself
             for tier, share in (("large", shares.large), ("proprietary", shares.proprietary))
             if share is not None
         }
