@@ -59,7 +59,14 @@ def _build(node: yaml.Node, path: PathKey, lines: LineMap, ctor: yaml.SafeLoader
     lines.set(path, line)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
+        # Merge keys first (``<<: *common``), so the mapping's own keys override them.
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                out.update(_merged(value_node, path, lines, ctor, file))
+        merged = set(out)
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE:
+                continue
             if not isinstance(key_node, yaml.ScalarNode):
                 raise PolicyError(
                     "keys must be plain names", file=file, line=key_node.start_mark.line + 1
@@ -73,7 +80,7 @@ def _build(node: yaml.Node, path: PathKey, lines: LineMap, ctor: yaml.SafeLoader
                     hint="quote it if it is meant as text",
                 )
             key = str(key)
-            if key in out:
+            if key in out and key not in merged:
                 raise PolicyError(
                     f"duplicate key {key!r}",
                     file=file,
@@ -81,6 +88,7 @@ def _build(node: yaml.Node, path: PathKey, lines: LineMap, ctor: yaml.SafeLoader
                     hint="each key may appear once; remove one of them",
                 )
             child = (*path, key)
+            merged.discard(key)
             out[key] = _build(value_node, child, lines, ctor, file)
             lines.set(child, key_node.start_mark.line + 1)
         return out
@@ -98,6 +106,28 @@ def _build(node: yaml.Node, path: PathKey, lines: LineMap, ctor: yaml.SafeLoader
             file=file,
             line=node.start_mark.line + 1,
         ) from None
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _merged(
+    node: yaml.Node, path: PathKey, lines: LineMap, ctor: yaml.SafeLoader, file: str
+) -> dict[str, Any]:
+    """The keys a ``<<`` merge key brings in: one mapping, or a list of them (earlier
+    ones win, as in YAML's merge-key rules)."""
+    sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+    out: dict[str, Any] = {}
+    for source in sources:
+        if not isinstance(source, yaml.MappingNode):
+            raise PolicyError(
+                "<< merges a mapping or a list of mappings",
+                file=file,
+                line=source.start_mark.line + 1,
+            )
+        for key, value in _build(source, path, lines, ctor, file).items():
+            out.setdefault(key, value)
+    return out
 
 
 def load_yaml(text: str, file: str = "<string>") -> tuple[Any, LineMap]:

@@ -177,3 +177,21 @@ def test_from_config_closes_the_backends_it_built_when_a_policy_names_a_missing_
     with pytest.raises(ConfigError, match=r"names backend 'cloud'"):
         Router.from_config(config)
     assert closed == ["a"]
+
+
+def test_yaml_merge_keys_work_and_the_mappings_own_keys_win(tmp_path: Path) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "version: 1\nbackends:\n"
+        "  - &local {name: a, tier: small, zone: local, kind: fake, model: m}\n"
+        "  - <<: *local\n    name: b\n    tier: large\n"
+        "  - <<: [*local]\n    name: c\n    bogus: 1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"c.yaml:9: backends\[2\].bogus: unknown key"):
+        load_config(path)
+    path.write_text(path.read_text().replace("    bogus: 1\n", ""), encoding="utf-8")
+    _, b, c = load_config(path).backends
+    assert (b.name, b.tier, b.zone) == ("b", "large", "local") and c.tier == "small"
+    with pytest.raises(PolicyError, match="<< merges a mapping"):
+        load_yaml("a: {<<: 5}\n")

@@ -238,3 +238,10 @@ def test_the_reference_shows_defaults_a_factory_makes() -> None:
         '"proprietary"]`' in text
     )
     assert "| `tasks` | map of name to" in text and "| `{}` |" in text
+
+
+def test_a_yaml_and_a_yml_file_for_one_team_are_an_error(tmp_path: Path) -> None:
+    write(tmp_path, "legal.yaml", "version: 1\n")
+    write(tmp_path, "legal.yml", "version: 1\nprivacy: {email: allow}\n")
+    with pytest.raises(PolicyError, match="two policy files for team 'legal'"):
+        PolicySet.from_directory(tmp_path)

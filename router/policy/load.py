@@ -281,6 +281,15 @@ class PolicySet(Mapping[str, TeamPolicy]):
         if not d.is_dir():
             raise PolicyError("policy directory not found", file=str(d))
         files = sorted([*d.glob("*.yaml"), *d.glob("*.yml")])
+        seen: dict[str, Path] = {}
+        for f in files:
+            if f.stem in seen:  # one would silently replace the other
+                raise PolicyError(
+                    f"two policy files for team {f.stem!r}: {seen[f.stem].name} and {f.name}",
+                    file=str(f),
+                    hint="keep one of them",
+                )
+            seen[f.stem] = f
         return cls(load_policy(f, directory=d) for f in files)
 
     def __getitem__(self, team: str) -> TeamPolicy:
