@@ -58,14 +58,25 @@ def _check_config(path: Path) -> list[str]:
                 "(no policies directory is given; only 'default' exists)"
             )
         return problems
+    if not directory.is_dir():
+        return [*problems, f"{directory}: policy directory not found"]
+    found: list[str] = []
+    teams: list[TeamPolicy] = []
+    for f in _files([directory]):  # every file's problems, not only the first file's
+        try:
+            teams.append(load_policy(f, directory=directory))
+        except PolicyError as exc:
+            found += [str(exc), *(str(more) for more in exc.also)]
     try:
-        policies = PolicySet.from_directory(directory)
+        PolicySet.from_directory(directory)  # what only the whole directory shows
     except PolicyError as exc:
-        return [*problems, str(exc), *(str(more) for more in exc.also)]
+        if str(exc) not in found:
+            found.append(str(exc))
+    problems += found
     names = {b.name for b in config.backends}
-    for team in policies.values():
+    for team in teams:
         problems += unknown_backends(team, names, f"{path} does not declare")
-    if config.default_team not in policies:
+    if config.default_team != "default" and config.default_team not in {t.team for t in teams}:
         problems.append(f"{path}: default_team {config.default_team!r} has no policy file")
     return problems
 

@@ -263,6 +263,23 @@ def test_validate_fails_on_what_would_otherwise_pass_unnoticed(tmp_path: Path) -
         assert "sk-live-1234" not in r.stderr + r.stdout
 
 
+def test_validate_reports_every_bad_policy_of_a_config_not_only_the_first(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pol").mkdir()
+    (tmp_path / "pol" / "a.yaml").write_text("version: 1\nrouting: {retries: -1}\n")
+    (tmp_path / "pol" / "b.yaml").write_text("version: 1\nrouting: {retries: -2}\n")
+    (tmp_path / "pol" / "c.yaml").write_text("version: 1\nrouting: {fallback: [clowd]}\n")
+    config = tmp_path / "c.yaml"
+    config.write_text(
+        "version: 1\npolicies: pol\nbackends:\n"
+        "  - {name: s, tier: small, zone: local, kind: fake, model: m}\n"
+    )
+    r = cli("validate", str(config))
+    assert r.returncode == 2 and "3 problem(s)" in r.stdout
+    assert all(name in r.stderr for name in ("a.yaml:2:", "b.yaml:2:", "'clowd'"))
+
+
 def test_check_against_a_file_that_is_not_utf8_is_out_of_date_not_a_traceback(
     tmp_path: Path,
 ) -> None:
