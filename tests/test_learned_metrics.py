@@ -78,3 +78,13 @@ def test_bad_input() -> None:
 def test_nan_scores_are_an_error_not_an_endless_loop() -> None:
     with pytest.raises(ValueError, match="NaN"):
         apgr([0.1, float("nan"), 0.8], [1, 0, 0], [1, 1, 1])
+
+
+def test_calibration_picks_the_threshold_whose_share_is_closest_across_ties() -> None:
+    from router.learned.calibrate import achieved_share, threshold_for_share
+
+    scores = [0.5, 0.5, 0.5, 0.1]  # three tied scores move together: 0%, 75% or 100%
+    assert threshold_for_share(scores, 0.25) == float("inf")  # 0% is closer than 75%
+    assert achieved_share(scores, threshold_for_share(scores, 0.6)) == 0.75
+    ties = [0.9, 0.8] + [0.1] * 8  # 8 x "hi" and 2 hard prompts
+    assert achieved_share(ties, threshold_for_share(ties, 0.3)) == 0.2  # not 1.0
