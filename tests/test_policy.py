@@ -245,3 +245,11 @@ def test_a_yaml_and_a_yml_file_for_one_team_are_an_error(tmp_path: Path) -> None
     write(tmp_path, "legal.yml", "version: 1\nprivacy: {email: allow}\n")
     with pytest.raises(PolicyError, match="two policy files for team 'legal'"):
         PolicySet.from_directory(tmp_path)
+
+
+def test_a_parents_version_is_checked_too(tmp_path: Path) -> None:
+    base = write(tmp_path, "base.yaml", "version: 2\nrouting: {retries: 1}\n")
+    p = write(tmp_path, "team.yaml", "version: 1\nextends: base\n")
+    with pytest.raises(PolicyError, match="version 2 in a parent policy") as info:
+        load_policy(p, directory=tmp_path)
+    assert (info.value.file, info.value.line) == (str(base), 1)

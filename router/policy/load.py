@@ -145,6 +145,15 @@ def _resolve(
             "or extend 'default'",
         )
     base, base_o, chain = _resolve(parent_source, parent_text, directory, chain)
+    version = base.get("version")
+    if type(version) is not int or version != 1:  # the child's version would hide it
+        where = base_o.get(("version",), (parent_source, 1))
+        raise PolicyError(
+            f"version {version!r} in a parent policy: this is format version 1",
+            file=where[0],
+            line=where[1],
+            hint="a parent must be a version: 1 policy too",
+        )
     base.pop("extends", None)
     merged = _merge(base, data, base_o, origins)
     base_o.update(origins)
