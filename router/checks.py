@@ -12,7 +12,7 @@ from pathlib import Path
 
 from router.config import load_config, policies_dir
 from router.errors import ConfigError, PolicyError
-from router.policy.load import PolicySet, TeamPolicy, load_policy
+from router.policy.load import TeamPolicy, load_policy, policy_files
 from router.policy.model import TIERS
 from router.yamlio import load_yaml_file
 
@@ -60,19 +60,17 @@ def _check_config(path: Path) -> list[str]:
         return problems
     if not directory.is_dir():
         return [*problems, f"{directory}: policy directory not found"]
-    found: list[str] = []
+    try:
+        files = policy_files(directory)
+    except PolicyError as exc:  # two files for one team: still check each of them
+        problems.append(str(exc))
+        files = _files([directory])
     teams: list[TeamPolicy] = []
-    for f in _files([directory]):  # every file's problems, not only the first file's
+    for f in files:  # every file's problems, not only the first file's
         try:
             teams.append(load_policy(f, directory=directory))
         except PolicyError as exc:
-            found += [str(exc), *(str(more) for more in exc.also)]
-    try:
-        PolicySet.from_directory(directory)  # what only the whole directory shows
-    except PolicyError as exc:
-        if str(exc) not in found:
-            found.append(str(exc))
-    problems += found
+            problems += [str(exc), *(str(more) for more in exc.also)]
     names = {b.name for b in config.backends}
     for team in teams:
         problems += unknown_backends(team, names, f"{path} does not declare")

@@ -275,6 +275,24 @@ def builtin_default() -> TeamPolicy:
     return load_policy("<builtin:default>", team=BUILTIN_DEFAULT, text=builtin_default_text())
 
 
+def policy_files(directory: Path) -> list[Path]:
+    """The policy files of ``directory`` (``*.yaml`` and ``*.yml``, one per team), sorted.
+    A missing directory, or two files for one team, is a :class:`PolicyError`."""
+    if not directory.is_dir():
+        raise PolicyError("policy directory not found", file=str(directory))
+    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
+    seen: dict[str, Path] = {}
+    for f in files:
+        if f.stem in seen:  # one would silently replace the other
+            raise PolicyError(
+                f"two policy files for team {f.stem!r}: {seen[f.stem].name} and {f.name}",
+                file=str(f),
+                hint="keep one of them",
+            )
+        seen[f.stem] = f
+    return files
+
+
 class PolicySet(Mapping[str, TeamPolicy]):
     """The policies of every team, by team name."""
 
@@ -287,19 +305,7 @@ class PolicySet(Mapping[str, TeamPolicy]):
     def from_directory(cls, directory: str | Path) -> PolicySet:
         """Load every ``*.yaml`` policy in ``directory`` (team = file name)."""
         d = Path(directory)
-        if not d.is_dir():
-            raise PolicyError("policy directory not found", file=str(d))
-        files = sorted([*d.glob("*.yaml"), *d.glob("*.yml")])
-        seen: dict[str, Path] = {}
-        for f in files:
-            if f.stem in seen:  # one would silently replace the other
-                raise PolicyError(
-                    f"two policy files for team {f.stem!r}: {seen[f.stem].name} and {f.name}",
-                    file=str(f),
-                    hint="keep one of them",
-                )
-            seen[f.stem] = f
-        return cls(load_policy(f, directory=d) for f in files)
+        return cls(load_policy(f, directory=d) for f in policy_files(d))
 
     def __getitem__(self, team: str) -> TeamPolicy:
         try:
