@@ -172,12 +172,12 @@ class Call:
         ctx.observer.attempt_finished(
             ctx, step.spec, prepared.token, self.plan.attempts[-1], None, exc
         )
-        if final:
-            pass
-        elif nxt == "retry" and self.plan.has_retry:
-            ctx.observer.retry_scheduled(ctx, step.spec, self.plan.retry_delay_s, exc)
-        elif nxt != "stop" and self.plan.next_backend is not None:
-            ctx.observer.fallback(ctx, step.spec.name, self.plan.next_backend, type(exc).__name__)
+        if not final:
+            if nxt == "retry" and self.plan.has_retry:
+                ctx.observer.retry_scheduled(ctx, step.spec, self.plan.retry_delay_s, exc)
+            elif nxt != "stop" and self.plan.next_backend is not None:
+                name = type(exc).__name__
+                ctx.observer.fallback(ctx, step.spec.name, self.plan.next_backend, name)
         self._overhead(t0)
         return nxt
 

@@ -148,13 +148,7 @@ def _add_large(
         moe = f", mixture of {info.expert_count} experts" if info.expert_count else ""
         setup.notes["large"] = f"{name} in-process (llama.cpp{moe})"
     elif url:
-        try:
-            check_url_has_no_secret(url)
-        except ValueError:
-            raise ConfigError(
-                f"{ENV_LARGE_URL} / --large-url: the URL carries credentials",
-                hint=f"give the URL without them and put the key in {ENV_LARGE_KEY}",
-            ) from None
+        _no_credentials(url, f"{ENV_LARGE_URL} / --large-url", ENV_LARGE_KEY)
         if not model:
             raise ConfigError(
                 "a large-tier server needs its model name",
@@ -180,6 +174,18 @@ def _add_large(
         )
 
 
+def _no_credentials(url: str, given_by: str, key_variable: str) -> None:
+    """A URL from an argument or the environment that carries a key is refused, naming
+    where it came from and where the key belongs."""
+    try:
+        check_url_has_no_secret(url)
+    except ValueError:
+        raise ConfigError(
+            f"{given_by}: the URL carries credentials",
+            hint=f"give the URL without them and put the key in {key_variable}",
+        ) from None
+
+
 def _add_proprietary(setup: DefaultSetup, wanted: bool | None, env: Mapping[str, str]) -> None:
     if wanted is False:
         setup.notes["proprietary"] = "left out"
@@ -193,13 +199,7 @@ def _add_proprietary(setup: DefaultSetup, wanted: bool | None, env: Mapping[str,
     if base_url:  # checked like options.base_url, and shown where the data goes
         if not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"{ENV_OPENAI_BASE} must be an http:// or https:// URL")
-        try:
-            check_url_has_no_secret(base_url)
-        except ValueError:
-            raise ConfigError(
-                f"{ENV_OPENAI_BASE}: the URL carries credentials",
-                hint=f"give the URL without them and put the key in {ENV_OPENAI_KEY}",
-            ) from None
+        _no_credentials(base_url, ENV_OPENAI_BASE, ENV_OPENAI_KEY)
         options["base_url"] = base_url
     setup.specs.append(
         BackendSpec(

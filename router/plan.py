@@ -161,11 +161,6 @@ class AttemptPlan:
         """The candidate a fallback would try next, if any."""
         return self._pending[0].backend if self._pending else None
 
-    @property
-    def has_next(self) -> bool:
-        """Whether anything is left to try: a scheduled retry or another candidate."""
-        return self._retry is not None or bool(self._pending)
-
     def error(self, candidates: tuple[Candidate, ...] = ()) -> errors.RouterError:
         """The typed error to raise when :meth:`next_step` returned ``None``."""
         if isinstance(self._stop, errors.RouterError):

@@ -107,6 +107,11 @@ class _Run:
                     late = trusted(DeltaToolCall, index=index, id=None, type=None, function=fn)
                     delta.tool_calls = [*(delta.tool_calls or ()), late]
 
+    @property
+    def delivered(self) -> str:
+        """The text the caller has received so far."""
+        return "".join(self.text)
+
     def summary(self) -> ChatCompletion:
         """The streamed answer as one completion, for observers: id, model, finish reason,
         the text the caller received, and usage only if the backend sent it."""
@@ -114,7 +119,7 @@ class _Run:
         msg = trusted(
             AssistantOut,
             role="assistant",
-            content="".join(self.text) or None,
+            content=self.delivered or None,
             tool_calls=None,
             refusal=None,
         )
@@ -156,7 +161,7 @@ class StreamDriver:
         self._first_chunk(run)
         restart = self.policy.streaming.on_interrupt == "restart"
         final = run.committed and not restart
-        self.call.failed(run.step, run.prepared, exc, "".join(run.text), final=final)
+        self.call.failed(run.step, run.prepared, exc, run.delivered, final=final)
         if not run.committed:
             return
         if restart:
@@ -165,7 +170,7 @@ class StreamDriver:
         raise self._interrupted(run, exc)
 
     def _interrupted(self, run: _Run, exc: BaseException) -> errors.StreamInterrupted:
-        partial = "".join(run.text)
+        partial = run.delivered
         err = errors.StreamInterrupted(
             f"stream from {run.step.spec.name} failed after {len(partial)} characters were "
             f"delivered ({type(exc).__name__})",
@@ -203,7 +208,7 @@ class StreamDriver:
     def _final(self, run: _Run) -> ChatCompletionChunk:
         run.done = True
         self.call.succeeded(
-            run.step, run.prepared, run.summary(), run.usage, run.ttft, "".join(run.text)
+            run.step, run.prepared, run.summary(), run.usage, run.ttft, run.delivered
         )
         last = run.last
         final = make_chunk(
@@ -225,7 +230,7 @@ class StreamDriver:
         else:
             run.done = True
             self._first_chunk(run)
-            self.call.abandoned(run.step, "".join(run.text))
+            self.call.abandoned(run.step, run.delivered)
 
     def _first_chunk(self, run: _Run) -> None:
         """Report when content first reached the caller, for an attempt that then ended

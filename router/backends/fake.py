@@ -164,7 +164,12 @@ class FakeBackend(Backend):
             record=o.record,
         )
 
-    def _next(self, request: ChatRequest) -> tuple[Any, str, float]:
+    def _next(
+        self, request: ChatRequest, timeout: float | None
+    ) -> tuple[Any, str, float, errors.BackendError | None]:
+        """The script's next step, the reply text, how long to wait before answering, and
+        the error to raise after that wait: a timeout when the scripted latency passes
+        ``timeout`` (the wait is then the timeout), else the step's own error, if any."""
         with self._lock:
             if self.closed:
                 raise errors.BackendUnavailable("backend is closed", backend=self.spec.name)
@@ -184,7 +189,10 @@ class FakeBackend(Backend):
             text = self.reply(request)
         else:
             text = self.reply
-        return step, text, latency / 1000.0
+        wait = latency / 1000.0
+        if timeout is not None and wait > timeout:
+            return step, text, timeout, errors.BackendTimeout("timed out", backend=self.spec.name)
+        return step, text, wait, _error(step, self.spec.name)
 
     def _complete(self, request: ChatRequest, text: str) -> ChatCompletion:
         prompt = 3 + sum(len(m.text()) // 4 + 5 for m in request.messages)
@@ -208,13 +216,9 @@ class FakeBackend(Backend):
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> ChatCompletion:
-        step, text, latency = self._next(request)
-        if latency:
-            if timeout is not None and latency > timeout:
-                time.sleep(timeout)
-                raise errors.BackendTimeout("timed out", backend=self.spec.name)
-            time.sleep(latency)
-        err = _error(step, self.spec.name)
+        _, text, wait, err = self._next(request, timeout)
+        if wait:
+            time.sleep(wait)
         if err is not None:
             raise err
         return self._complete(request, text)
@@ -226,13 +230,9 @@ class FakeBackend(Backend):
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> ChatCompletion:
-        step, text, latency = self._next(request)
-        if latency:
-            if timeout is not None and latency > timeout:
-                await asyncio.sleep(timeout)
-                raise errors.BackendTimeout("timed out", backend=self.spec.name)
-            await asyncio.sleep(latency)
-        err = _error(step, self.spec.name)
+        _, text, wait, err = self._next(request, timeout)
+        if wait:
+            await asyncio.sleep(wait)
         if err is not None:
             raise err
         return self._complete(request, text)
@@ -263,13 +263,9 @@ class FakeBackend(Backend):
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> Iterator[ChatCompletionChunk]:
-        step, text, latency = self._next(request)
-        if latency:  # before the first chunk, bounded by the timeout as in chat()
-            if timeout is not None and latency > timeout:
-                time.sleep(timeout)
-                raise errors.BackendTimeout("timed out", backend=self.spec.name)
-            time.sleep(latency)
-        err = _error(step, self.spec.name)
+        step, text, wait, err = self._next(request, timeout)
+        if wait:
+            time.sleep(wait)
         if err is not None:
             raise err
         for piece in self._pieces(request, step, text):
@@ -284,13 +280,9 @@ class FakeBackend(Backend):
         timeout: float | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[ChatCompletionChunk]:
-        step, text, latency = self._next(request)
-        if latency:
-            if timeout is not None and latency > timeout:
-                await asyncio.sleep(timeout)
-                raise errors.BackendTimeout("timed out", backend=self.spec.name)
-            await asyncio.sleep(latency)
-        err = _error(step, self.spec.name)
+        step, text, wait, err = self._next(request, timeout)
+        if wait:
+            await asyncio.sleep(wait)
         if err is not None:
             raise err
         for piece in self._pieces(request, step, text):

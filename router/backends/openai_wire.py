@@ -252,10 +252,6 @@ class StreamUsage:
                     self.chars.append(call.function.arguments)
         return chunk
 
-    def add_text(self, text: str) -> None:
-        """Count a whole answer (a non-streamed response that came without usage)."""
-        self.chars.append(text)
-
     def add_completion(self, completion: ChatCompletion) -> None:
         """Count a non-streamed answer that came without usage: its text and the names
         and arguments of its tool calls (billed as output like text)."""

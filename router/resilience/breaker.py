@@ -125,9 +125,10 @@ class CircuitBreaker:
         return reason
 
     def admit(self) -> str | None:
-        """Claim the right to send a request now: :data:`ADMITTED`, :data:`PROBE` (the
-        single probe of a half-open circuit, to hand back to :meth:`release`), or ``None``
-        when the circuit refuses."""
+        """Claim the right to send a request now: :data:`ADMITTED`, the token of the single
+        probe of a half-open circuit (it starts with :data:`PROBE`, see :func:`is_probe`; hand
+        it back to :meth:`success`, :meth:`failure` or :meth:`release`), or ``None`` when the
+        circuit refuses."""
         if self._state == CLOSED:
             return ADMITTED
         with self._lock:

@@ -88,8 +88,9 @@ class HealthBook:
 
     def admit(self, name: str) -> str | None:
         """Claim a breaker slot before an attempt: the admission to hand back to
-        :meth:`release`, :meth:`record_failure` or :meth:`abandoned` (``"probe"`` for the
-        single probe of a half-open circuit), or ``None`` when the circuit refuses."""
+        :meth:`release`, :meth:`record_success`, :meth:`record_failure` or :meth:`abandoned`
+        (a probe's token for the single probe of a half-open circuit), or ``None`` when the
+        circuit refuses."""
         return self.breakers[name].admit()
 
     def release(self, name: str, admission: str | None) -> None:
