@@ -266,6 +266,21 @@ def openai_stub(_stub_server: Stub, monkeypatch: pytest.MonkeyPatch) -> Stub:
     return _stub_server
 
 
+def stub_http_spec(stub: Any, **kw: Any) -> BackendSpec:
+    """An ``openai_compatible`` spec for a loopback server (anything with a ``base_url``)."""
+    caps = kw.pop("capabilities", Capabilities())
+    return BackendSpec(
+        name="stub-http",
+        tier="large",
+        zone="local",
+        kind="openai_compatible",
+        model="stub-model",
+        capabilities=caps,
+        api_key_env=kw.pop("api_key_env", None),
+        options={"base_url": stub.base_url, **kw},
+    )
+
+
 def stub_spec(stub: Stub, name: str = "cloud", **kw: Any) -> BackendSpec:
     caps = kw.pop("capabilities", Capabilities(tools=True, streaming_usage=True))
     return BackendSpec(

@@ -13,7 +13,7 @@ from router.backends import openai_wire as wire
 from router.backends.http import OpenAICompatibleBackend
 from router.config import BackendSpec, Capabilities
 from router.messages import parse_request
-from tests.fixtures_backends import STUB_REPLY, free_port, server_spec
+from tests.fixtures_backends import STUB_REPLY, free_port, server_spec, stub_http_spec
 
 pytestmark = pytest.mark.slow
 TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
@@ -28,20 +28,6 @@ def server_backend(llama_server):
     b = OpenAICompatibleBackend.from_spec(server_spec(llama_server))
     yield b
     b.close()
-
-
-def stub_http_spec(stub, **kw) -> BackendSpec:
-    caps = kw.pop("capabilities", Capabilities())
-    return BackendSpec(
-        name="stub-http",
-        tier="large",
-        zone="local",
-        kind="openai_compatible",
-        model="stub-model",
-        capabilities=caps,
-        api_key_env=kw.pop("api_key_env", None),
-        options={"base_url": stub.base_url, **kw},
-    )
 
 
 # --- a real llama-cpp-python server ---------------------------------------------------------

@@ -15,9 +15,9 @@ import pytest
 from router import errors
 from router.backends.http import OpenAICompatibleBackend
 from router.backends.proprietary import DEFAULT_BASE_URL, OpenAIBackend
-from router.config import BackendSpec
 from router.defaults import default_setup
 from router.messages import parse_request
+from tests.fixtures_backends import STUB_KEY, stub_http_spec, stub_spec
 
 Piece = tuple[bytes, float]  # bytes to send after waiting this many seconds
 
@@ -83,15 +83,7 @@ def server() -> Iterator[ScriptedServer]:
 
 
 def http(server: ScriptedServer) -> OpenAICompatibleBackend:
-    spec = BackendSpec(
-        name="h",
-        tier="large",
-        zone="local",
-        kind="openai_compatible",
-        model="m",
-        options={"base_url": server.base_url},
-    )
-    return OpenAICompatibleBackend.from_spec(spec)
+    return OpenAICompatibleBackend.from_spec(stub_http_spec(server))
 
 
 def req():  # type: ignore[no-untyped-def]
@@ -188,18 +180,11 @@ def test_a_closed_backend_is_unavailable_not_a_runtime_error(server) -> None:
 # --- the proprietary backend ----------------------------------------------------------
 
 
-def cloud(server: ScriptedServer | None, monkeypatch) -> OpenAIBackend:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("WIRE_TEST_KEY", "sk-wire-test-1234567890")
-    options = {"base_url": server.base_url} if server else {}
-    spec = BackendSpec(
-        name="p",
-        tier="proprietary",
-        zone="remote",
-        kind="openai",
-        model="m",
-        api_key_env="WIRE_TEST_KEY",
-        options=options,
-    )
+def cloud(server: ScriptedServer, monkeypatch, *, configured_url: bool = True) -> OpenAIBackend:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("STUB_OPENAI_KEY", STUB_KEY)
+    spec = stub_spec(server)
+    if not configured_url:
+        spec = spec.model_copy(update={"options": {}})
     return OpenAIBackend.from_spec(spec)
 
 
@@ -207,7 +192,7 @@ def test_the_environment_cannot_redirect_a_configured_proprietary_backend(
     server, monkeypatch
 ) -> None:
     monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-    b = cloud(None, monkeypatch)
+    b = cloud(server, monkeypatch, configured_url=False)
     assert b.metadata()["base_url"] == DEFAULT_BASE_URL
     assert str(b._sync().base_url).rstrip("/") == DEFAULT_BASE_URL  # where requests go
 

@@ -117,7 +117,7 @@ def test_other_forms_of_a_redacted_value_are_redacted_too(cls, first, second, fo
 
 
 def test_an_international_phone_number_is_redacted_with_its_plus() -> None:
-    remote = FakeBackend("cloud", tier="proprietary", zone="remote", reply="Call [PHONE_1].")
+    remote = cloud(reply="Call [PHONE_1].")
     r = router_with([remote], policy("privacy: {phone: redact}"), complexity=0.95)
     text = "Reach me on +1 415 555 0100 or +1(415)5550100."
     answer = r.chat(text, team="team").text
