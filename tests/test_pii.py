@@ -565,3 +565,35 @@ def test_digit_runs_with_separators_before_a_capital_do_not_crash(text: str) -> 
 
 def test_spanish_dni_still_found() -> None:
     assert [(c, d) for c, _, _, _, d in find_pii("DNI 12345678Z, please")] == [("ssn", "es_dni")]
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "value"),
+    [
+        ("Please update my card to 4111 1111 1111 1111.", "credit_card", "4111 1111 1111 1111"),
+        ("The API rejects my card 4111-1111-1111-1111, why?", "credit_card", "4111-1111-1111-1111"),
+        ("Update my SSN to 078-05-1120", "ssn", "078-05-1120"),
+        ("On my Android phone, 0151 23456789 is saved.", "phone", "0151 23456789"),
+        ("I use python, my number is 06 12 34 56 78", "phone", "06 12 34 56 78"),
+        ("My Windows laptop's IP is 81.2.69.142, is that public?", "ip_address", "81.2.69.142"),
+        ("Router admin page at 192.168.1.1", "ip_address", "192.168.1.1"),
+    ],
+)
+def test_a_version_word_nearby_hides_only_dotted_version_numbers(
+    text: str, cls: str, value: str
+) -> None:
+    # "update", "API", "Android", "python", "page" mark a following dotted number as a
+    # version; a card, an SSN or a phone number after them is still what it is.
+    assert_finds(text, cls, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Patient (DOB 1961-11-30) reports dizziness.", "1961-11-30"),
+        ("Jane Roe (DOB: 01/02/1960)", "01/02/1960"),
+        ("(born 3 March 1985)", "3 March 1985"),
+    ],
+)
+def test_a_birth_word_after_a_bracket_still_marks_a_date_of_birth(text: str, value: str) -> None:
+    assert_finds(text, "date_of_birth", value)

@@ -483,7 +483,11 @@ VERSION_WORDS = _words(
     clause article figure table page § sections chapters steps rules figures tables pages
     versions releases builds"""
 )
-"""Words after which a dotted number is a version, not an address."""
+"""Words after which a dotted number is a version, not an address. Only a number made of
+digits and dots, right after such a word: "update my card to 4111 1111 1111 1111" is a card."""
+
+IP_WORDS = _words("ip ip's ipv4 address addr host server router gateway")
+"""Words that make a dotted number an IPv4 address even after a version word."""
 
 CURRENCY_WORDS = _words(
     "usd eur gbp chf jpy cny inr rs rs. aud cad sek nok dkk pln brl mxn price cost costs total"

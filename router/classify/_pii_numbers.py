@@ -29,8 +29,10 @@ _ADDR_TAIL = re.compile(  # postcode and city after a street: , 10115 Berlin / ,
     + ")|" + _UKPC + r")(?!\w)"
 )  # fmt: skip
 _NONSPACE = re.compile(r"\S+")
+_DOTTED = re.compile(r"[\d.]+")  # 1.2.3.4: a version after a version word
 _BIRTH, _PHONE, _SSN = _vary(N.BIRTH_WORDS), _vary(N.PHONE_WORDS), _vary(N.SSN_WORDS)
 _VERSION, _MONEY = _vary(N.VERSION_WORDS), _vary(N.CURRENCY_WORDS)
+_IP_WORDS = _vary(N.IP_WORDS)
 _MONTHS = _vary(N.MONTHS)
 _WORD_END = _LETTER | {46}  # a number right after a word: "born 1990", "Tel. 0301", "DOB: 1990"
 _ALNUM_BYTES = {bytes([c]) for c in (*_LETTER, 48)}
@@ -38,8 +40,9 @@ _DOT_WORD = frozenset(bytes([46, c]) for c in _LETTER)  # ".in-addr.arpa", ".exa
 
 
 def _before(text: str, i: int) -> list[str]:
-    """The last four words before ``i``, lower-cased (compared with :func:`_vary` sets)."""
-    return text[max(0, i - 40) : i].lower().split()[-4:]
+    """The last four words before ``i``, lower-cased (compared with :func:`_vary` sets); an
+    opening bracket is not part of a word: "(DOB 1961-11-30)"."""
+    return text[max(0, i - 40) : i].lower().replace("(", " ").split()[-4:]
 
 
 def _identifiers(text: str, shape: bytes, cs: int, ce: int, words: list[str], out: _Out) -> int:
@@ -60,7 +63,8 @@ def _identifiers(text: str, shape: bytes, cs: int, ce: int, words: list[str], ou
         ce < n and (shape[ce] in _LETTER or text[ce] in "%/" or shape[ce : ce + 2] in _DOT_WORD)
     ):
         return 0  # part of a word, hash, UUID, amount, path or host name: 3x, 1E+10, /0096/
-    if not _VERSION.isdisjoint(words):
+    versioned = not _VERSION.isdisjoint(words[-2:]) and _IP_WORDS.isdisjoint(words)
+    if versioned and _DOTTED.fullmatch(text, a, ce):  # "version 1.2.3.4", not "its IP is 1.2.3.4"
         return 0
     prev = text[max(0, a - 2) : a].strip()
     ctx = "m" if (prev and prev[-1] in "$€£¥₹") or (words and words[-1] in _MONEY) else ""
