@@ -125,16 +125,57 @@ def test_an_international_phone_number_is_redacted_with_its_plus() -> None:
     assert answer == "Call +1 415 555 0100."  # restored once, not "++1"
 
 
-def test_url_encoded_forms_trip_the_guard_instead_of_leaving() -> None:
+def test_url_encoded_forms_are_found_and_redacted() -> None:
     remote = cloud()
     r = router_with([remote], policy("privacy: {email: redact}"), complexity=0.95)
     messages = [
         {"role": "user", "content": f"Mail {EMAIL}"},
-        {"role": "user", "content": "Tool result: jane.doe%40example.com"},
+        {"role": "user", "content": "Tool result: https://x.example/?to=jane.doe%40example.com"},
     ]
-    with pytest.raises(RouterError):
-        r.chat(messages, team="team")
+    r.chat(messages, team="team")
+    body = sent(remote)
+    assert "jane.doe" not in body and "to=[EMAIL_2]" in body
+
+
+ONLY_ESCAPED = [
+    ("email in a link", "email", "Open https://x.example/u?mail=jane.doe%40example.com"),
+    ("phone in a link", "phone", "https://x.example/?tel=%2B44%2020%207946%200958"),
+    ("card in a link", "credit_card", "pay?card=4111%201111%201111%201111"),
+    ("card after a JSON newline", "credit_card", '{"note": "Card on file:\\n4111 1111 1111 1111"}'),
+    ("phone after a JSON tab", "phone", '{"note": "Phone:\\t+44 20 7946 0958"}'),
+    ("ssn after a JSON newline", "ssn", '{"note": "SSN:\\n123-45-6789"}'),
+    ("email after a JSON newline", "email", '{"note": "Contact:\\njane.doe@example.com"}'),
+]
+
+
+@pytest.mark.parametrize(("where", "cls", "text"), ONLY_ESCAPED, ids=[e[0] for e in ONLY_ESCAPED])
+def test_a_value_written_only_escaped_is_found_and_kept_local(where, cls, text) -> None:
+    remote = cloud()
+    r = router_with([remote], complexity=0.95)
+    assert cls in r.classify(text).data_classes
+    with pytest.raises(NoRouteAvailable):
+        r.chat(text)
     assert remote.calls == 0
+
+
+def test_a_value_after_a_json_newline_is_redacted_and_the_json_stays_valid() -> None:
+    remote = cloud(reply="Write to [EMAIL_1].")
+    r = router_with([remote], policy("privacy: {email: redact}"), complexity=0.95)
+    result = json.dumps({"notes": f"Contact:\n{EMAIL}"})
+    messages = [
+        {"role": "user", "content": "Who do I write to?"},
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "crm", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": result},
+    ]
+    answer = r.chat(messages, team="team").text
+    tool_result = remote.requests[0].messages[-1].content
+    assert json.loads(tool_result) == {"notes": "Contact:\n[EMAIL_1]"}
+    assert answer == f"Write to {EMAIL}."
 
 
 def test_json_escaped_forms_are_found_and_redacted() -> None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from router.classify.complexity import ComplexityScorer, HeuristicScorer
-from router.classify.escapes import decode_escapes_with_positions
+from router.classify.escapes import decode_escapes_with_positions, might_be_escaped
 from router.classify.pii import Finding, find_pii
 from router.classify.task import classify_task
 from router.classify.types import Classification, Detection
@@ -54,21 +54,26 @@ def check_labels(labels: Any) -> dict[str, str]:
 
 
 def scan(text: str) -> list[Finding]:
-    """:func:`~router.classify.pii.find_pii` on ``text`` and, when it holds ``\\uXXXX``
-    escapes (JSON written with ``ensure_ascii``, as ``json.dumps`` does by default), on its
-    decoded form too: a model reads ``J\\u00f6rg M\\u00fcller`` as "Jörg Müller". A value
-    found only decoded is reported on its escaped span in ``text``."""
+    """:func:`~router.classify.pii.find_pii` on ``text`` and, when it holds escapes (JSON's
+    ``\\n`` or ``\\uXXXX``, a URL's ``%40``; see :mod:`router.classify.escapes`), on its
+    decoded form too: a model reads ``"Contact:\\njane@example.com"`` in a tool result as an
+    address on its own line, and ``J\\u00f6rg M\\u00fcller`` as "Jörg Müller". Values found
+    decoded are reported on their span in ``text``, and win over raw findings they overlap
+    (read raw, ``\\njane@example.com`` is the address ``njane@example.com``)."""
     found = find_pii(text)
-    if "\\u" not in text:
+    if not might_be_escaped(text):
         return found
     decoded, where = decode_escapes_with_positions(text)
-    if len(decoded) == len(text):
+    if decoded == text:
         return found
-    for cls, start, end, conf, det in find_pii(decoded):
-        start, end = where[start], where[end]
-        if not any(f[0] == cls and f[1] <= start and end <= f[2] for f in found):
-            found.append((cls, start, end, conf, det))
-    return found
+    seen = [
+        (cls, where[start], where[end], conf, det)
+        for cls, start, end, conf, det in find_pii(decoded)
+    ]
+    if not seen:
+        return found
+    kept = [f for f in found if not any(s[1] < f[2] and f[1] < s[2] for s in seen)]
+    return sorted(kept + seen, key=lambda f: f[1])
 
 
 def _across_parts(parts: list[str], index: int) -> list[Detection]:

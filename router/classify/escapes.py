@@ -1,36 +1,74 @@
-"""JSON ``\\uXXXX`` escapes, the form ``json.dumps`` gives non-ASCII text by default.
+"""Escaped text, as JSON and URLs write it, decoded so that values hidden in it are seen.
 
-A model reads ``J\\u00f6rg`` as "Jörg", so everything that looks for protected values (the
-classifier, the privacy guard, the content masker) also reads the decoded form.
+A model reads ``"Contact:\\njane@example.com"`` in a JSON tool result as a line break and an
+address, ``J\\u00f6rg`` as "Jörg", and ``jane%40example.com`` in a link as an address. Read
+raw, the ``n`` of ``\\n`` glues itself to the address and ``%40`` hides the ``@``; so
+everything that looks for protected values (the classifier, the privacy guard, the content
+masker) also reads the decoded form:
+
+* JSON escapes: ``\\uXXXX``, ``\\n``, ``\\t``, ``\\r``, ``\\b``, ``\\f``, ``\\"``, ``\\\\``
+  and ``\\/``;
+* percent-encoding (``%40``, ``%2B``; runs of escapes read as UTF-8).
+
+>>> decode_escapes("Contact:\\\\njane.doe%40example.com")
+'Contact:\\njane.doe@example.com'
 """
 
 from __future__ import annotations
 
 import re
 
-_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|([\"\\/bfnrt]))|((?:%[0-9A-Fa-f]{2})+)")
+_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "/": "/"}
 
 
-def _char(m: re.Match[str]) -> str:
-    return chr(int(m.group(1), 16))
+def might_be_escaped(text: str) -> bool:
+    """A cheap test: whether ``text`` may hold an escape (a backslash or a ``%``)."""
+    return "\\" in text or "%" in text
+
+
+def _pieces(m: re.Match[str]) -> list[tuple[str, int]]:
+    """The decoded characters of one escape (or run of percent escapes), each with its
+    offset in the match."""
+    if m.group(1) is not None:
+        return [(chr(int(m.group(1), 16)), 0)]
+    if m.group(2) is not None:
+        return [(_SIMPLE[m.group(2)], 0)]
+    raw = bytes.fromhex(m.group(3).replace("%", ""))
+    out: list[tuple[str, int]] = []
+    i = 0
+    while i < len(raw):
+        lead = raw[i]
+        size = 1 if lead < 0xC0 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+        try:
+            ch = raw[i : i + size].decode("utf-8")
+        except UnicodeDecodeError:  # not UTF-8: one byte, one character
+            ch, size = chr(lead), 1
+        out.append((ch, 3 * i))
+        i += size
+    return out
 
 
 def decode_escapes(text: str) -> str:
-    """``text`` with its ``\\uXXXX`` escapes decoded."""
-    return _ESCAPE.sub(_char, text)
+    """``text`` with its JSON and percent escapes decoded."""
+    if not might_be_escaped(text):
+        return text
+    return decode_escapes_with_positions(text)[0]
 
 
 def decode_escapes_with_positions(text: str) -> tuple[str, list[int]]:
     """:func:`decode_escapes`, and for each position in the result (and its end) the
     position in ``text`` it comes from, to map spans found there back to ``text``."""
-    pieces: list[str] = []
+    out: list[str] = []
     where: list[int] = []
     pos = 0
     for m in _ESCAPE.finditer(text):
-        pieces += (text[pos : m.start()], _char(m))
+        out.append(text[pos : m.start()])
         where += range(pos, m.start())
-        where.append(m.start())
+        for ch, offset in _pieces(m):
+            out.append(ch)
+            where.append(m.start() + offset)
         pos = m.end()
-    pieces.append(text[pos:])
+    out.append(text[pos:])
     where += range(pos, len(text) + 1)
-    return "".join(pieces), where
+    return "".join(out), where

@@ -14,7 +14,6 @@ the request unchanged.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import unquote
 
 from pydantic import ValidationError
 
@@ -26,12 +25,8 @@ from router.privacy.redact import Redaction
 
 def _forms(body: str) -> list[str]:
     """``body`` and the decoded forms a value could hide in."""
-    forms = [body]
-    if "%" in body:
-        forms.append(unquote(body))
-    if "\\u" in body:
-        forms.append(decode_escapes(body))
-    return forms
+    decoded = decode_escapes(body)
+    return [body] if decoded == body else [body, decoded]
 
 
 def carries_protected_data(ctx: Any, original: ChatRequest, outgoing: ChatRequest) -> bool:

@@ -49,8 +49,8 @@ class Masker:
         if r is None:
             return text
         masked = r.apply(text)
-        if "\\u" in masked:  # JSON (tool-call arguments) may write a value as \uXXXX escapes
-            decoded = decode_escapes(masked)
+        decoded = decode_escapes(masked)  # JSON may write a value as \uXXXX, a URL as %40
+        if decoded != masked:
             again = r.apply(decoded)
             if again != decoded:
                 return again
