@@ -597,3 +597,19 @@ def test_a_version_word_nearby_hides_only_dotted_version_numbers(
 )
 def test_a_birth_word_after_a_bracket_still_marks_a_date_of_birth(text: str, value: str) -> None:
     assert_finds(text, "date_of_birth", value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (
+            "git clone https://ghp_16C7e42F292c6912E7710c838347Ae178B4a@github.com/acme/app.git",
+            "ghp_16C7e42F292c6912E7710c838347Ae178B4a",
+        ),
+        ('wifi config: ssid="Office", password="John Smith"', "John Smith"),
+    ],
+)
+def test_a_secret_wins_over_another_class_on_the_same_text(text: str, value: str) -> None:
+    # Kept as an e-mail address or a name, the secret would follow that class's rule, which
+    # a policy may allow.
+    assert_finds(text, "secret", value)

@@ -117,7 +117,7 @@ accepts them between the digits of a number, as the scan does."""
 
 def find_pii(text: str) -> list[Finding]:
     """(data_class, start, end, confidence, detector_name) for each finding, sorted by start;
-    spans do not overlap (keep the more specific/confident one)."""
+    spans do not overlap (a secret wins, then the more confident, then the longer one)."""
     if not text:
         return []
     if not text.isascii() and _FOLDABLE.search(text):
@@ -135,7 +135,9 @@ def find_pii(text: str) -> list[Finding]:
         _assignments(text, shape, found)
         if "::" in text or text.count(":") >= 7:
             _ipv6(text, shape, found)
-    found.sort(key=lambda f: (-f[3], f[0] - f[1], f[0]))
+    # Where findings overlap one is kept: a secret first (a token in a URL's user part is
+    # also an e-mail address, a quoted password may look like a name), then the surest.
+    found.sort(key=lambda f: (f[2] != "secret", -f[3], f[0] - f[1], f[0]))
     starts: list[int] = []
     kept: _Out = []
     for f in found:
