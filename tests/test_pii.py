@@ -613,3 +613,21 @@ def test_a_secret_wins_over_another_class_on_the_same_text(text: str, value: str
     # Kept as an e-mail address or a name, the secret would follow that class's rule, which
     # a policy may allow.
     assert_finds(text, "secret", value)
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "value"),
+    [
+        ("بطاقتي ٤١١١ ١١١١ ١١١١ ١١١١", "credit_card", "٤١١١ ١١١١ ١١١١ ١١١١"),  # Arabic-Indic
+        ("کارت من ۴۱۱۱ ۱۱۱۱ ۱۱۱۱ ۱۱۱۱", "credit_card", "۴۱۱۱ ۱۱۱۱ ۱۱۱۱ ۱۱۱۱"),  # Persian
+        ("कार्ड ४१११ ११११ ११११ ११११", "credit_card", "४१११ ११११ ११११ ११११"),  # Devanagari
+        ("call +1\u200e415\u200e555\u200e0100", "phone", "+1\u200e415\u200e555\u200e0100"),
+        (
+            "card 4111\u200f1111\u20661111\u20691111",
+            "credit_card",
+            "4111\u200f1111\u20661111\u20691111",
+        ),
+    ],
+)
+def test_digits_of_other_scripts_and_bidi_marks_do_not_hide_a_number(text, cls, value) -> None:
+    assert_finds(text, cls, value)

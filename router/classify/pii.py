@@ -107,8 +107,15 @@ _FOLD.update({c: "-" for c in (*range(0x2010, 0x2016), 0x2212, 0xFE63)})
 # Invisible characters that copy-and-paste leaves inside values (soft hyphen, zero-width
 # space and joiners, word joiner, BOM) read as a hyphen: a separator between digits, a
 # character an e-mail address may hold, so "4111\u00ad1111..." is still a card number.
+# Bidirectional marks and isolates, which text copied from a right-to-left interface
+# carries between the groups of a number, are invisible too.
 _FOLD.update({c: "-" for c in (0x00AD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
+_FOLD.update({c: "-" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F))})
+_FOLD.update({c: "-" for c in range(0x2066, 0x206A)})
 _FOLD.update({c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
+# Decimal digits of other scripts (Arabic-Indic, Persian, Devanagari, Bengali, Thai ...)
+# are the numbers their readers write: ٤١١١ is 4111.
+_FOLD.update({c: str(int(chr(c))) for c in range(0x660, 0x10000) if chr(c).isdecimal()})
 _FOLDABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD)) + "]")
 DASHES = "".join(chr(c) for c in sorted(_FOLD) if _FOLD[c] == "-")
 """The characters read as a hyphen (Unicode dashes, invisible characters): redaction
