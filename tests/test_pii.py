@@ -631,3 +631,20 @@ def test_a_secret_wins_over_another_class_on_the_same_text(text: str, value: str
 )
 def test_digits_of_other_scripts_and_bidi_marks_do_not_hide_a_number(text, cls, value) -> None:
     assert_finds(text, cls, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Call me at 1-415-555-2671", "1-415-555-2671"),  # North America, with its 1
+        ("toll free 1-800-555-0199.", "1-800-555-0199"),
+        ("我的手机号码是13812345678", "13812345678"),  # a cue inside unspaced text
+        ("電話番号は09012345678です", "09012345678"),
+    ],
+)
+def test_more_phone_layouts_are_found(text: str, value: str) -> None:
+    assert_finds(text, "phone", value)
+
+
+def test_a_long_number_in_chinese_text_without_a_phone_word_is_not_a_phone() -> None:
+    assert "phone" not in classes("我有13812345678个苹果")

@@ -474,6 +474,20 @@ PHONE_WORDS = _words(
 )
 """Words that make a nearby digit group a phone number."""
 
+PHONE_CUES_CJK = (
+    "电话",
+    "電話",
+    "手机",
+    "手機",
+    "携帯",
+    "号码",
+    "號碼",
+    "전화",
+    "휴대폰",
+    "연락처",
+)
+"""Chinese, Japanese and Korean phone words, found inside the unspaced text before a number."""
+
 SSN_WORDS = _words("ssn ss# ssn# ssn: social security sin")
 """Words that make a nearby nine-digit group a US social security number."""
 
@@ -560,7 +574,8 @@ API_KEY_FORMATS = (
 """Regular expressions of API keys and tokens with a recognisable prefix."""
 
 PHONE_FORMATS = (
-    r"\(?[2-9]\d\d\)?[ .\-]?\d{3}[ .\-]\d{4}",  # North America: (555) 123-4567, 555.123.4567
+    # North America: (555) 123-4567, 555.123.4567, 1-800-555-0199
+    r"(?:1[ .\-])?\(?[2-9]\d\d\)?[ .\-]?\d{3}[ .\-]\d{4}",
     r"\(0\d{1,4}\)[ \-]?\d{2,8}(?:[ .\-]\d{2,8}){0,3}",  # (020) 7946 0958
     r"0\d{1,4}(?:[ .\-/]\d{2,8}){1,4}",  # trunk prefix 0: 020 7946 0958, 06 12 34 56 78
     r"\(\d{2,3}\) ?\d{4,5}-?\d{4}",  # Brazil: (11) 91234-5678

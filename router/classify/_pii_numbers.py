@@ -33,6 +33,7 @@ _DOTTED = re.compile(r"[\d.]+")  # 1.2.3.4: a version after a version word
 _BIRTH, _PHONE, _SSN = _vary(N.BIRTH_WORDS), _vary(N.PHONE_WORDS), _vary(N.SSN_WORDS)
 _VERSION, _MONEY = _vary(N.VERSION_WORDS), _vary(N.CURRENCY_WORDS)
 _IP_WORDS = _vary(N.IP_WORDS)
+_CJK = N.PHONE_CUES_CJK
 _MONTHS = _vary(N.MONTHS)
 _WORD_END = _LETTER | {46}  # a number right after a word: "born 1990", "Tel. 0301", "DOB: 1990"
 _ALNUM_BYTES = {bytes([c]) for c in (*_LETTER, 48)}
@@ -68,7 +69,10 @@ def _identifiers(text: str, shape: bytes, cs: int, ce: int, words: list[str], ou
         return 0
     prev = text[max(0, a - 2) : a].strip()
     ctx = "m" if (prev and prev[-1] in "$€£¥₹") or (words and words[-1] in _MONEY) else ""
-    ctx += "p" if not _PHONE.isdisjoint(words) else ""
+    phone = not _PHONE.isdisjoint(words) or (
+        a and ord(text[a - 1]) >= 0x3000 and any(w in text[max(0, a - 12) : a] for w in _CJK)
+    )
+    ctx += "p" if phone else ""
     ctx += "s" if not _SSN.isdisjoint(words) else ""
     res = _classify(text[a:ce], shape.count(48, a, ce), ctx)
     if res and res is not _DATE and res[2] != "ipv4":  # the whole run is one thing: usually so
