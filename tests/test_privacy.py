@@ -365,6 +365,26 @@ def test_a_value_split_between_content_parts_is_found_whole(cls, first, second, 
     assert text[found[0].start : found[0].end].replace("\n", "") == whole
 
 
+MANY_PARTS = [  # (class, the parts, the value as the model reads it)
+    ("credit_card", ["Card ", "4111", " 1111", " 1111", " 1111", " thanks"], "4111 1111 1111 1111"),
+    ("ssn", ["SSN ", "123", "-45-", "6789"], SSN),
+    ("email", ["mail ", "jane", ".doe@", "example", ".com"], EMAIL),
+]
+
+
+@pytest.mark.parametrize(("cls", "parts", "whole"), MANY_PARTS, ids=[v[0] for v in MANY_PARTS])
+def test_a_value_split_across_many_parts_is_found_whole_and_kept_local(cls, parts, whole):
+    messages = [{"role": "user", "content": [{"type": "text", "text": p} for p in parts]}]
+    remote = cloud()
+    r = router_with([remote], complexity=0.95)
+    text = parse_request(messages).messages[0].text()
+    found = [d for d in r.classify(messages).detections if d.data_class == cls]
+    assert [text[d.start : d.end].replace("\n", "") for d in found] == [whole]
+    with pytest.raises(NoRouteAvailable):
+        r.chat(messages)
+    assert remote.calls == 0
+
+
 @pytest.mark.parametrize(
     ("cls", "first", "second", "whole"), SPLIT_VALUES, ids=[v[0] for v in SPLIT_VALUES]
 )

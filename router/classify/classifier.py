@@ -7,6 +7,7 @@ model or network is needed. The complexity scorer is pluggable
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,8 +20,6 @@ from router.errors import InvalidRequest
 from router.messages import ChatRequest
 
 _MESSAGE_OVERHEAD = 4  # role markers and separators most chat templates add per message
-SEAM_CHARS = 256
-"""How far on each side of a boundary between two content parts a value is looked for."""
 
 
 def estimate_tokens(text: str) -> int:
@@ -77,25 +76,23 @@ def scan(text: str) -> list[Finding]:
 
 
 def _across_parts(parts: list[str], index: int) -> list[Detection]:
-    """Values split between two adjacent content parts (``"jane.doe@"``, ``"example.com"``).
+    """Values split between content parts (``"jane.doe@"``, ``"example.com"``; a card in
+    four parts of four digits).
 
-    A model reads a message's parts as one text, so a value cut in two is still sent. Each
-    seam is scanned glued; a finding that crosses it is reported on the message's text
-    (parts joined by newlines), its span covering the newline. No single part contains such
-    a value, so it can never be redacted: a remote backend is refused by the privacy guard.
+    A model reads a message's parts as one text, so a value cut in pieces is still sent. The
+    parts are scanned glued together; a finding that crosses a seam is reported on the
+    message's text (parts joined by newlines), its span covering the newlines. No single
+    part contains such a value, so it can never be redacted: a remote backend is refused by
+    the privacy guard.
     """
+    seams: list[int] = []  # where each part after the first starts in the glued text
+    for part in parts[:-1]:
+        seams.append((seams[-1] if seams else 0) + len(part))
     out: list[Detection] = []
-    offset = 0  # where parts[k + 1] starts in the joined text
-    for k in range(len(parts) - 1):
-        offset += len(parts[k]) + 1
-        head, tail = parts[k][-SEAM_CHARS:], parts[k + 1][:SEAM_CHARS]
-        if not head or not tail:
-            continue
-        cut = len(head)
-        for cls, start, end, conf, det in find_pii(head + tail):
-            if start < cut < end:  # crosses the seam
-                first = offset - 1 - cut + start
-                out.append(Detection(cls, index, first, offset + end - cut, conf, det))
+    for cls, start, end, conf, det in scan("".join(parts)):
+        before_start, before_end = bisect_right(seams, start), bisect_left(seams, end)
+        if before_end > before_start:  # a seam falls strictly inside the value
+            out.append(Detection(cls, index, start + before_start, end + before_end, conf, det))
     return out
 
 
