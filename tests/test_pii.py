@@ -648,3 +648,37 @@ def test_more_phone_layouts_are_found(text: str, value: str) -> None:
 
 def test_a_long_number_in_chinese_text_without_a_phone_word_is_not_a_phone() -> None:
     assert "phone" not in classes("我有13812345678个苹果")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("My password is hunter2, why can't I log in?", "hunter2"),
+        ("the wifi password is Sommer2024!", "Sommer2024"),
+        ('my password is "sunshine"', "sunshine"),
+        ("Mein Passwort ist Geheim123.", "Geheim123"),
+        ("Le mot de passe est Soleil2024", "Soleil2024"),
+        ("pw: hunter2", "hunter2"),
+        ("pass: hunter2", "hunter2"),
+        ("Authorization: Basic YWRtaW46czNjcjN0UGFzcw==", "YWRtaW46czNjcjN0UGFzcw=="),
+        ("Authorization: Bearer abcDEFghiJKLmnoPQRstu", "abcDEFghiJKLmnoPQRstu"),
+    ],
+)
+def test_passwords_in_prose_and_http_authorisation_are_secrets(text: str, value: str) -> None:
+    assert_finds(text, "secret", value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The password is wrong.",
+        "the password is at least 8 characters",
+        "password was reset yesterday",
+        "the bus pass is 12A345",
+        "bypass: abc123",
+        "Bearer tokens are great",
+        "Basic Instinct is a film; Basic authentication is weak.",
+    ],
+)
+def test_words_about_passwords_are_not_passwords(text: str) -> None:
+    assert "secret" not in classes(text)

@@ -546,9 +546,15 @@ FRENCH_STREET_TYPES = _words(
 
 PASSWORD_KEYS = _words(
     """password passwd passwort passphrase pwd kennwort contraseña senha wachtwoord lösenord
-    salasana hasło haslo parola şifre adgangskode passord"""
+    salasana hasło haslo parola şifre adgangskode passord pass pw"""
 ) | {"mot de passe"}
 """Keys whose value is a password (``password=...``, ``"passwd": "..."``)."""
+
+SHORT_PASSWORD_KEYS = frozenset({"pass", "pw", "pwd"})
+"""Keys that count only as whole words (``pw: ...``, not ``bypass: ...``)."""
+
+PASSWORD_IS = ("is", "was", "ist", "war", "es", "est", "era", "é", "è", "jest", "är", "er")
+"""Verbs that give a password in prose: "my password is Sommer2024!", "mein Passwort ist ..."."""
 
 TOKEN_KEYS = _phrases(
     "secret | token | api_key | apikey | api-key | access_key | secret_key | private_key | auth"

@@ -66,13 +66,45 @@ def _dashes(text: str, shape: bytes, out: _Out) -> None:
             out.append((p, p + len(text[p:done].rstrip()), "secret", 0.99, "private_key"))
 
 
+_PROSE = re.compile(  # at the "p" of pass...: anchored, so cheap at each "ass" in the shape
+    r"(?i)pass(?:word|wort|phrase|wd|ord)[ \t]+(?:" + "|".join(N.PASSWORD_IS) + r")[ \t]+"
+)
+_PROSE_FR = re.compile(r"(?i)mot de passe[ \t]+(?:est|était)[ \t]+")
+
+
+def _prose(text: str, shape: bytes, out: _Out) -> None:
+    """Passwords given in a sentence: "my password is Sommer2024!", "mein Passwort ist ...",
+    "le mot de passe est ...". Only a value with a digit or a symbol, or a quoted one,
+    counts: "the password is wrong" is not a password."""
+    i = shape.find(b"ass")
+    while i > 0:
+        m = _PROSE.match(text, i - 1) if i < 2 or not text[i - 2].isalnum() else None
+        if m is None and i >= 8 and text[i - 8 : i - 7] in "mM":
+            m = _PROSE_FR.match(text, i - 8)
+        if m is not None and (v := _VALUE.match(text, m.end() - 1)):
+            g = 1 if v.group(1) is not None else 2 if v.group(2) is not None else 3
+            val = v.group(g).rstrip(".!?")
+            bare = g == 3 and (val.isalpha() or len(val) < 4 or _CODE_LIKE(val))
+            if not bare and val.lower() not in N.NOT_PASSWORDS and len(set(val)) >= 2:
+                out.append((v.start(g), v.start(g) + len(val), "secret", 0.8, "password"))
+        i = shape.find(b"ass", i + 3)
+
+
 def _assignments(text: str, shape: bytes, out: _Out) -> None:
     """``password = ...`` style secrets (and ``token: ...`` with a random-looking value)."""
     for m in _S_ASSIGN.finditer(shape):
         p = m.start()
-        key = _KEY_REV.match(text[max(0, p - 40) : p][::-1].lower())
+        before = text[max(0, p - 40) : p][::-1].lower()
+        key = _KEY_REV.match(before)
         if not key or not (v := _VALUE.match(text, p + 1)):
             continue
+        word = key.group("pw")
+        if (
+            word
+            and word[::-1] in N.SHORT_PASSWORD_KEYS
+            and before[key.end() : key.end() + 1].isalpha()
+        ):
+            continue  # "bypass: ...", "compass: ..." are not "pass: ..."
         g = 1 if v.group(1) is not None else 2 if v.group(2) is not None else 3
         val = v.group(g)
         if val[0] in "$<{%*[(" or val.lower() in N.NOT_PASSWORDS or len(set(val)) < 2:

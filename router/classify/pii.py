@@ -39,6 +39,7 @@ and resolves overlaps; the detectors live in small modules, each with the scanne
 
 from __future__ import annotations
 
+import base64
 import re
 from bisect import bisect_right
 
@@ -47,7 +48,7 @@ from router.classify._pii_checks import _code
 from router.classify._pii_net import _emails, _ipv6
 from router.classify._pii_numbers import _numbers
 from router.classify._pii_people import _person
-from router.classify._pii_secrets import _assignments, _dashes, _key_at
+from router.classify._pii_secrets import _assignments, _dashes, _key_at, _prose
 from router.classify._pii_shape import _Out, _shape
 
 Finding = tuple[str, int, int, float, str]
@@ -73,6 +74,8 @@ _S_CAP = re.compile(  # a decision tree on the byte after the capital keeps fail
 _RW = rb"A(?:[a-z]{0,3}\.|" + _L + _LX + rb")"  # a capitalised word or an abbreviation (Mr.)
 _S_RUN = re.compile(_RW + rb"(?:[ ](?:(?:" + _PART + rb")[ '\-]){0,2}" + _RW + rb")*")
 _BEARER = re.compile(r"Bearer[ \t]+([\w\-.~+/]{12,}=*)")
+_BASIC = re.compile(r"Basic[ \t]+([A-Za-z0-9+/]{8,}={0,2})(?![\w+/=])")
+_S_AUTH = re.compile(rb"A(?:earer|asic) ")
 
 
 def _capitals(text: str, shape: bytes, out: _Out) -> None:
@@ -91,11 +94,28 @@ def _capitals(text: str, shape: bytes, out: _Out) -> None:
     p = shape.find(b"eyA")
     while p >= 0:  # JSON Web Tokens: the base64 of '{"' is "eyJ"
         p = shape.find(b"eyA", max(_key_at(text, range(p, p + 1), out), p + 3))
-    p = shape.find(b"Aearer ")
-    while p >= 0:
-        if (b := _BEARER.match(text, p)) and any(map(str.isdigit, b.group(1))):
-            out.append((b.start(1), b.end(1), "secret", 0.9, "bearer"))
-        p = shape.find(b"Aearer ", p + 7)
+    for m in _S_AUTH.finditer(shape):  # HTTP authorisation: Bearer <token>, Basic <base64>
+        p = m.start()
+        if shape[p + 1] == 101:  # "Bearer": a token has a digit, or mixes cases at length
+            if (b := _BEARER.match(text, p)) and _random_looking(b.group(1)):
+                out.append((b.start(1), b.end(1), "secret", 0.9, "bearer"))
+        elif (b := _BASIC.match(text, p)) and _user_and_password(b.group(1)):
+            out.append((b.start(1), b.end(1), "secret", 0.9, "basic_auth"))
+
+
+def _random_looking(token: str) -> bool:
+    return any(map(str.isdigit, token)) or (
+        len(token) >= 20 and not token.islower() and not token.isupper()
+    )
+
+
+def _user_and_password(b64: str) -> bool:
+    """Whether ``b64`` is base64 of ``user:password``, as HTTP Basic authorisation sends."""
+    try:
+        pair = base64.b64decode(b64 + "=" * (-len(b64) % 4), validate=True).decode("utf-8")
+    except ValueError:  # binascii.Error and UnicodeDecodeError are ValueErrors
+        return False
+    return pair.find(":") > 0 and pair.isprintable()
 
 
 # Characters folded before scanning, one for one so that spans still index the original:
@@ -138,6 +158,7 @@ def find_pii(text: str) -> list[Finding]:
         _dashes(text, shape, found)
     if "@" in text:
         _emails(text, found)
+    _prose(text, shape, found)
     if 58 in shape:  # ":" or "="
         _assignments(text, shape, found)
         if "::" in text or text.count(":") >= 7:
