@@ -539,7 +539,7 @@ def test_redaction_leaves_the_formats_fixed_words_alone() -> None:
 def test_redaction_that_would_make_the_request_invalid_is_refused_typed() -> None:
     """A placeholder that pushes a function name past 64 characters: the remote attempt is
     refused with a typed error and the request falls back locally."""
-    name = "a" * 56 + "-low"  # "Low" is part of the name below; its placeholder is longer
+    name = "a" * 56 + "-Low"  # "Low" is part of the name below; its placeholder is longer
     tool = {"type": "function", "function": {"name": name, "parameters": {"type": "object"}}}
     remote, local = cloud(), FakeBackend("local", tier="small", reply="done")
     r = router_with([remote, local], policy("privacy: {person: redact}"), complexity=0.95)
@@ -608,3 +608,12 @@ def test_a_server_error_echoing_the_prompt_is_not_quoted() -> None:
         err = error_from_status(status, backend="b", body=body)
         assert SSN not in str(err) and SSN not in repr(err)
     assert "code=invalid_request" in str(error_from_status(429, backend="b", body=body))
+
+
+def test_a_name_part_that_is_also_a_word_is_redacted_only_as_a_name() -> None:
+    remote = cloud(reply="Done.")
+    r = router_with([remote], policy("privacy: {person: redact}"), complexity=0.95)
+    r.chat("Tell Will Smith that we will refund him. WILL said so; Smith agreed.", team="team")
+    assert remote.requests[0].messages[0].content == (
+        "Tell [PERSON_1] that we will refund him. [PERSON_1] said so; [PERSON_1] agreed."
+    )

@@ -9,7 +9,8 @@ arguments, stop sequences, the response format.
 
 A value is matched in the forms it is likely to take again: in any letter case; for
 numbers (card, IBAN, phone, SSN) with any or no separators between the digits; and for a
-person's name, each part of it on its own ("Alice" after "Alice Johnson"). Answers, streamed
+person's name, each part of it on its own, capitalised or in capitals ("Alice" after "Alice
+Johnson"; the "will" of "we will" is not the "Will" of "Will Smith"). Answers, streamed
 or not, tool-call arguments included, get the originals back; a placeholder split across
 stream chunks is held back until it is whole.
 """
@@ -52,6 +53,13 @@ def name_parts(value: str) -> list[str]:
     return [p for p in re.split(r"[\s,.\-]+", value) if len(p) >= 3 and p[0].isalpha()]
 
 
+def _name_part_pattern(part: str) -> str:
+    """A part of a name on its own, as a name is written (capitalised or in capitals):
+    "Will" of "Will Smith", not the "will" of "we will refund him"."""
+    forms = {part[0].upper() + part[1:], part.upper()}
+    return r"\b(?-i:" + "|".join(map(re.escape, sorted(forms))) + r")\b"
+
+
 class Redaction:
     """The value <-> placeholder mapping for one request."""
 
@@ -60,6 +68,7 @@ class Redaction:
         self.backward: dict[str, str] = {}  # placeholder -> original
         self.counts: dict[str, int] = {}
         self._patterns: list[tuple[str, str]] = []  # (regex, placeholder)
+        sizes: dict[str, int] = {}  # regex -> length of the value it stands for
         seen: dict[str, str] = {}  # lower-cased value -> placeholder
         numbering: dict[str, int] = {}
         # Text that already looks like a placeholder is the caller's: never reuse its
@@ -79,14 +88,18 @@ class Redaction:
             seen[value.lower()] = placeholder
             self.backward[placeholder] = value
             self.counts[d.data_class] = self.counts.get(d.data_class, 0) + 1
-            self._patterns.append((value_pattern(value, d.data_class), placeholder))
+            pattern = value_pattern(value, d.data_class)
+            sizes[pattern] = len(value)
+            self._patterns.append((pattern, placeholder))
             if d.data_class == "person":
                 for part in name_parts(value):
                     if part.lower() not in seen:
                         seen[part.lower()] = placeholder
-                        self._patterns.append((rf"\b{re.escape(part)}\b", placeholder))
-        # Longest pattern first, so a value that contains another is replaced whole.
-        self._patterns.sort(key=lambda p: len(p[0]), reverse=True)
+                        pattern = _name_part_pattern(part)
+                        sizes[pattern] = len(part)
+                        self._patterns.append((pattern, placeholder))
+        # Longest value first, so a value that contains another is replaced whole.
+        self._patterns.sort(key=lambda p: sizes[p[0]], reverse=True)
         self._regex = (
             re.compile("|".join(f"({p})" for p, _ in self._patterns), re.IGNORECASE)
             if self._patterns
