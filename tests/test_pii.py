@@ -682,3 +682,29 @@ def test_passwords_in_prose_and_http_authorisation_are_secrets(text: str, value:
 )
 def test_words_about_passwords_are_not_passwords(text: str) -> None:
     assert "secret" not in classes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Your order number is 4021 7789 1123",
+        "Reference number: 0087 6543 2109",
+        "Invoice no. 0012-3456-78",
+        "Part number 0451-203-118",
+        "Customer number 030 123 456",
+        "Serial: 0123 4567 89",
+    ],
+)
+def test_reference_numbers_are_not_phone_numbers(text: str) -> None:
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "value"),
+    [
+        ("Customer service phone: 030 123 456", "phone", "030 123 456"),
+        ("Order paid with 4111 1111 1111 1111", "credit_card", "4111 1111 1111 1111"),
+    ],
+)
+def test_a_reference_word_does_not_hide_a_phone_word_or_a_card(text, cls, value) -> None:
+    assert_finds(text, cls, value)

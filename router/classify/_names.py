@@ -474,6 +474,17 @@ PHONE_WORDS = _words(
 )
 """Words that make a nearby digit group a phone number."""
 
+NUMBER_WORDS = _words("number no. nr. num. nº")
+"""Phone words that say only "number": after a reference word they are not phone cues."""
+
+REFERENCE_WORDS = _words(
+    """order invoice reference ref ref. part serial item tracking ticket case booking
+    confirmation customer account sku model isbn transaction receipt shipment parcel
+    bestellnummer rechnung kundennummer commande facture référence pedido factura"""
+)
+"""Words that make a nearby digit group a reference ("order number 4021 7789 1123"),
+not a phone number, unless a real phone word is there too."""
+
 PHONE_CUES_CJK = (
     "电话",
     "電話",

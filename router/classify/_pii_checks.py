@@ -69,7 +69,7 @@ def _iban_ok(s: str) -> bool:
 
 def _classify(s: str, nd: int, ctx: str) -> _Hit | None:
     """What a run of ``nd`` digits and separators is: an identifier, a date or nothing.
-    ``ctx`` holds flags from the words before it: p(hone), s(sn), m(oney)."""
+    ``ctx`` holds flags from the words before it: p(hone), s(sn), m(oney), r(eference)."""
     if nd <= 14 and s.count(".") == 3 and (m := _IP4.fullmatch(s)):
         return None if m.group(1).startswith(_NOT_IP4) else ("ip_address", 0.9, "ipv4")
     if len(s) <= 10 and _DATE_NUM.fullmatch(s):
@@ -85,7 +85,7 @@ def _classify(s: str, nd: int, ctx: str) -> _Hit | None:
         return None
     if 13 <= nd <= 19 and _CARD.fullmatch(s) and _card_ok(_NONDIGIT.sub("", s)):
         return ("credit_card", 0.95, "luhn")
-    if nd > 15:
+    if nd > 15 or ("r" in ctx and "p" not in ctx):  # a reference number, not a phone
         return None
     if s[0] == "+" or s[:2] == "00":  # international: + or 00, country code, groups
         ok = nd >= 8 and s[-2].isdigit() and _PHONE_INTL.fullmatch(s)  # not +35236450.6

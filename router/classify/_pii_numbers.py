@@ -34,6 +34,7 @@ _BIRTH, _PHONE, _SSN = _vary(N.BIRTH_WORDS), _vary(N.PHONE_WORDS), _vary(N.SSN_W
 _VERSION, _MONEY = _vary(N.VERSION_WORDS), _vary(N.CURRENCY_WORDS)
 _IP_WORDS = _vary(N.IP_WORDS)
 _CJK = N.PHONE_CUES_CJK
+_NUMBER, _REFERENCE = _vary(N.NUMBER_WORDS), _vary(N.REFERENCE_WORDS)
 _MONTHS = _vary(N.MONTHS)
 _WORD_END = _LETTER | {46}  # a number right after a word: "born 1990", "Tel. 0301", "DOB: 1990"
 _ALNUM_BYTES = {bytes([c]) for c in (*_LETTER, 48)}
@@ -69,7 +70,11 @@ def _identifiers(text: str, shape: bytes, cs: int, ce: int, words: list[str], ou
         return 0
     prev = text[max(0, a - 2) : a].strip()
     ctx = "m" if (prev and prev[-1] in "$€£¥₹") or (words and words[-1] in _MONEY) else ""
-    phone = not _PHONE.isdisjoint(words) or (
+    cues = _PHONE.intersection(words)
+    if not _REFERENCE.isdisjoint(words):  # "order number 4021 7789 1123": a reference
+        cues -= _NUMBER
+        ctx += "r"
+    phone = bool(cues) or (
         a and ord(text[a - 1]) >= 0x3000 and any(w in text[max(0, a - 12) : a] for w in _CJK)
     )
     ctx += "p" if phone else ""
