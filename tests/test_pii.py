@@ -708,3 +708,21 @@ def test_reference_numbers_are_not_phone_numbers(text: str) -> None:
 )
 def test_a_reference_word_does_not_hide_a_phone_word_or_a_card(text, cls, value) -> None:
     assert_finds(text, cls, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "value"),
+    [
+        ("I was born in March 1985.", "date_of_birth", "March 1985"),
+        ("Card: 4000.0566.5566.5556", "credit_card", "4000.0566.5566.5556"),
+        ("card#4111111111111111", "credit_card", "4111111111111111"),
+        ("Admin panel: http://81.2.69.142/admin", "ip_address", "81.2.69.142"),
+        (
+            "AccountName=acme;AccountKey=Eby8vdM02xNOcqFlqUwJPLlm==",
+            "secret",
+            "Eby8vdM02xNOcqFlqUwJPLlm==",
+        ),
+    ],
+)
+def test_more_layouts_of_birth_dates_cards_addresses_and_keys(text, cls, value) -> None:
+    assert_finds(text, cls, value)

@@ -569,6 +569,7 @@ PASSWORD_IS = ("is", "was", "ist", "war", "es", "est", "era", "é", "è", "jest"
 
 TOKEN_KEYS = _phrases(
     "secret | token | api_key | apikey | api-key | access_key | secret_key | private_key | auth"
+    " | accountkey | account_key | sharedaccesskey"
 )
 """Keys whose value is a secret only when it looks random (letters and digits, 8+ long)."""
 

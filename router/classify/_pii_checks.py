@@ -34,7 +34,9 @@ _DATE_NUM = re.compile(
 _NIR = re.compile(r"[12] ?\d\d ?\d\d ?\d\d ?\d{3} ?\d{3} ?\d\d")
 _DNI = "TRWAGMYFPDXBNJZSQVHLCKE"
 _SSN_DASH, _SSN_LOOSE = re.compile(r"\d{3}-\d\d-\d{4}"), re.compile(r"\d{3} \d\d \d{4}|\d{9}")
-_CARD = re.compile(r"\d{13,19}|\d{4}(?:([ \-])\d{4}){2,3}(?:\1\d{1,4})?|\d{4}([ \-])\d{6}\2\d{4,5}")
+_CARD = re.compile(
+    r"\d{13,19}|\d{4}(?:([ .\-])\d{4}){2,3}(?:\1\d{1,4})?|\d{4}([ \-])\d{6}\2\d{4,5}"
+)
 _PHONE_INTL = re.compile(  # +44 20 7946 0958, +1 (555) 123-4567, 0049 30 1234567
     r"(?:\+|00)[1-9]\d{0,2}(?:[ .\-]?\((?:0|\d{1,4})\))?(?:[ .\-/]?\d{1,6}){1,6}"
 )

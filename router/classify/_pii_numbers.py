@@ -20,7 +20,8 @@ _DAY = r"[0-3]?\d(?:st|nd|rd|th|er|\.|º)?[ \t]+(?:of[ \t]+|de[ \t]+)?" + _MON
 _DATE_AT = re.compile(  # a date starting at a given position: day first, month first, numeric
     "(?i)(?:" + _DAY + r",?[ \t]+(?:de[ \t]+)?\d{4}|" + _MON + r"[ \t]+[0-3]?\d(?:st|nd|rd|th)?,?"
     r"[ \t]+\d{4}|(?:19|20)\d\d([-/.])[01]?\d\1[0-3]?\d|[0-3]?\d([-/.])[0-3]?\d\2(?:\d{4}|\d\d)|"
-    + _DAY + "|" + _MON + r"[ \t]+[0-3]?\d(?:st|nd|rd|th)?|(?:18|19|20)\d\d)(?!\d)"
+    + _DAY + "|" + _MON + r"[ \t]+(?:(?:18|19|20)\d\d|[0-3]?\d(?:st|nd|rd|th)?)"
+    r"|(?:18|19|20)\d\d)(?!\d)"
 )  # fmt: skip
 _S_NUM = re.compile(rb"0[0)]*(?:[ .\-/][(]?0[0)]*)*")
 _ADDR_TAIL = re.compile(  # postcode and city after a street: , 10115 Berlin / , London NW1 6XE
@@ -63,8 +64,8 @@ def _identifiers(text: str, shape: bytes, cs: int, ce: int, words: list[str], ou
     a = cs - 1 if cs and text[cs - 1] in "+(" else cs
     if (a and (shape[a - 1] in _LETTER or shape[a - 1] == 48 or text[a - 1] in "#€$£¥₹/")) or (
         ce < n and (shape[ce] in _LETTER or text[ce] in "%/" or shape[ce : ce + 2] in _DOT_WORD)
-    ):
-        return 0  # part of a word, hash, UUID, amount, path or host name: 3x, 1E+10, /0096/
+    ):  # part of a word, hash, UUID, amount, path or host name: 3x, 1E+10, /0096/ ...
+        return _glued(text, shape, a, ce, out)  # ... unless a card or a URL's host
     versioned = not _VERSION.isdisjoint(words[-2:]) and _IP_WORDS.isdisjoint(words)
     if versioned and _DOTTED.fullmatch(text, a, ce):  # "version 1.2.3.4", not "its IP is 1.2.3.4"
         return 0
@@ -108,6 +109,25 @@ def _identifiers(text: str, shape: bytes, cs: int, ce: int, words: list[str], ou
         else:
             i += 1
     return last
+
+
+def _glued(text: str, shape: bytes, a: int, ce: int, out: _Out) -> int:
+    """A digit run glued to what precedes it that is still a value: a card after ``#``
+    (``card#4111...``), an IPv4 address as a URL's host (``http://81.2.69.142/admin``)."""
+    after = shape[ce : ce + 1]
+    if after in _ALNUM_BYTES or (after == b"." and shape[ce : ce + 2] in _DOT_WORD):
+        return 0
+    if text[a - 1 : a] == "#" and not (a > 1 and shape[a - 2] == 48):
+        res = _classify(text[a:ce], shape.count(48, a, ce), "")
+        if res and res[0] == "credit_card":
+            out.append((a, ce, *res))
+            return ce
+    elif text[max(0, a - 3) : a] == "://":
+        res = _classify(text[a:ce], shape.count(48, a, ce), "")
+        if res and res[0] == "ip_address":
+            out.append((a, ce, *res))
+            return ce
+    return 0
 
 
 def _dob(text: str, cs: int, words: list[str], out: _Out) -> int:
