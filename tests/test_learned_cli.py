@@ -176,3 +176,52 @@ def test_the_printed_threshold_sends_the_reported_share(capsys: pytest.CaptureFi
         out = json.loads(capsys.readouterr().out)
         sent = sum(s >= out["threshold"] for s in scores) / len(scores)
         assert sent == pytest.approx(out["achieved_strong_share"], abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--dense-scale", "inf"),  # used to train for many minutes on NaN weights
+        ("--c", "nan"),
+        ("--c", "1e-300"),  # overflowed and wrote a model that never routes up
+        ("--word-min-rows", "-5"),
+        ("--segment-min-df", "-4"),
+    ],
+)
+def test_training_knobs_out_of_range_are_usage_errors(
+    capsys: pytest.CaptureFixture, flag: str, value: str
+) -> None:
+    assert main(["eval", "--outcomes", SAMPLE, "--cv", "2", flag, value]) == 2
+    err = capsys.readouterr().err
+    assert f"{flag} must be in [" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_logistic_fit_on_non_finite_features_is_a_value_error() -> None:
+    np = pytest.importorskip("numpy")
+    from router.learned.logistic import SparseRows, fit_logistic
+
+    values = np.array([1.0, float("inf"), 1.0, 1.0])
+    rows = SparseRows(np.array([0, 2, 4]), np.array([0, 1, 0, 1]), values, 2)
+    with np.errstate(invalid="ignore"), pytest.raises(ValueError, match="not finite"):
+        fit_logistic(rows, np.array([0.0, 1.0]), 1.0)
+
+
+@pytest.mark.parametrize("out", ["", ".", "/", "missing-dir/model.json"])
+def test_train_checks_its_output_path_before_training(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch, out: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--outcomes", SAMPLE, "--out", out, "--quiet"]) == 2
+    captured = capsys.readouterr()
+    assert "--out" in captured.err and "Traceback" not in captured.err
+    assert "fitting" not in captured.err  # refused before any work
+
+
+def test_eval_checks_its_plot_path_before_evaluating(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    pytest.importorskip("matplotlib")
+    plot = str(tmp_path / "missing" / "curve.png")
+    assert main(["eval", "--outcomes", SAMPLE, "--json", "--plot", plot]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "--plot" in captured.err

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from router.cli.common import writable_file
 from router.cli.main import UsageError
 
 _OUTCOMES_HELP = "outcomes file(s), JSON lines with prompt, weak_correct, strong_correct"
@@ -131,10 +132,20 @@ def _knobs(args: argparse.Namespace) -> dict[str, Any]:
     """The training knobs given on the command line, as :class:`TrainConfig` fields."""
     knobs = {k: getattr(args, k, None) for k in _KNOBS}
     knobs = {k: v for k, v in knobs.items() if v is not None}
-    for k in ("c", "dense_scale"):
-        if k in knobs and not knobs[k] > 0:
-            raise UsageError(f"--{k.replace('_', '-')} must be > 0")
+    for k, low, high in _KNOB_RANGES:
+        if k in knobs and not low <= knobs[k] <= high:  # NaN fails too
+            raise UsageError(f"--{k.replace('_', '-')} must be in [{low:g}, {high:g}]")
     return knobs
+
+
+# Ranges in which training stays numerically sound (outside, weights overflow or the
+# model never leaves its prior) or a count means something.
+_KNOB_RANGES = (
+    ("c", 1e-6, 1e6),
+    ("dense_scale", 1e-3, 1e3),
+    ("word_min_rows", 0, 10**9),
+    ("segment_min_df", 1, 10**9),
+)
 
 
 def _scorer(path: str | None) -> Any:
@@ -146,18 +157,18 @@ def _scorer(path: str | None) -> Any:
 def run_train(args: argparse.Namespace) -> int:
     from router.learned.train import TrainConfig, train_model
 
+    out = writable_file(args.out, "--out")  # before training, not after it
+    config = TrainConfig(seed=args.seed, **_knobs(args))
     files = _read(args.outcomes)
     rows = [row for _, file_rows in files for row in file_rows]
     if len(rows) < 10:
         raise UsageError(f"need at least 10 outcomes to train, got {len(rows)}")
-    config = TrainConfig(seed=args.seed, **_knobs(args))
     _say(args, f"{len(rows)} outcomes from {len(files)} file(s)")
     sources = [Path(p).name for p, _ in files]
     model = train_model(rows, config, sources=sources, progress=lambda m: _say(args, m))
     data = json.dumps(model, sort_keys=True, separators=(",", ":")).encode()
     if args.out.endswith(".gz"):
         data = gzip.compress(data, mtime=0)  # mtime=0: same data, same bytes
-    out = Path(args.out)
     part = out.with_name(f".{out.name}.part")
     try:  # a whole model or none: an old file survives a full disk or Ctrl-C
         part.write_bytes(data)
@@ -223,6 +234,7 @@ def run_eval(args: argparse.Namespace) -> int:
         from router.learned.plot import require_matplotlib
 
         require_matplotlib()  # before any work, not after it
+        writable_file(args.plot, "--plot")
     knobs = _knobs(args)
     if args.cv is None:
         if knobs:

@@ -53,5 +53,5 @@ def cli_reference() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    targets = [(args.out, cli_reference())]
+    targets = [("--out", args.out, cli_reference())]
     return write_or_check("reference", targets, check=args.check, flags="--out")

@@ -23,5 +23,5 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    targets = [(args.out, schema_text()), (args.docs, reference_markdown())]
+    targets = [("--out", args.out, schema_text()), ("--docs", args.docs, reference_markdown())]
     return write_or_check("schema", targets, check=args.check, flags="--out and/or --docs")

@@ -112,18 +112,39 @@ def emit(obj: Any) -> None:
     sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
+def writable_file(path: str, flag: str) -> Path:
+    """``path`` checked as an output file before any work is done: it names a file (not a
+    directory) in a directory that exists and can be written."""
+    p = Path(path)
+    if not path or p.name in ("", ".", "..") or p.is_dir():
+        raise UsageError(f"{flag} {path!r}: give the path of a file")
+    if not p.parent.is_dir():
+        raise UsageError(f"{flag} {path}: directory {p.parent} does not exist")
+    if not os.access(p.parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise UsageError(f"{flag} {path}: not writable")
+    return p
+
+
 def write_or_check(
-    command: str, targets: Sequence[tuple[str | None, str]], *, check: bool, flags: str
+    command: str, targets: Sequence[tuple[str, str | None, str]], *, check: bool, flags: str
 ) -> int:
-    """Write each ``(path, text)`` whose path was given, or with ``check`` compare instead
+    """Write each ``(flag, path, text)`` whose path was given (all paths are checked first,
+    so a bad one leaves nothing half-written), or with ``check`` compare instead
     and return 2 naming the files that are out of date. With no path given, print the first
     text to stdout; ``--check`` then has nothing to compare and is a usage error (``flags``
     names the options that give paths, for the message)."""
-    given = [(path, text) for path, text in targets if path]
+    given = [(path, text) for _, path, text in targets if path is not None]
+    if not check:  # every target checked before any is written: all or nothing
+        for flag, path, _ in targets:
+            if path is not None:
+                writable_file(path, flag)
+        paths = [Path(path).resolve() for path, _ in given]
+        if len(set(paths)) < len(paths):
+            raise UsageError(f"{flags} must be different files")
     if not given:
         if check:
             raise UsageError(f"--check compares files: give {flags}")
-        sys.stdout.write(targets[0][1])
+        sys.stdout.write(targets[0][2])
         return 0
     stale = []
     for path, text in given:

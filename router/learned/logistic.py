@@ -112,6 +112,8 @@ def fit_logistic(
     p = float(np.clip(np.mean(y), 1e-3, 1 - 1e-3))
     w[0] = np.log(p / (1 - p))
     value, grad = f(w)
+    if not (np.isfinite(value) and np.isfinite(grad).all()):
+        raise ValueError("logistic fit: the features or the L2 strength are not finite")
     s_hist: list[Any] = []
     y_hist: list[Any] = []
     for _ in range(max_iter):
@@ -141,6 +143,8 @@ def fit_logistic(
             if v_new <= value + 1e-4 * step * slope or step < 1e-12:
                 break
             step *= 0.5
+        if not np.isfinite(v_new):  # no step keeps the loss finite: stop where it was
+            break
         s_vec, y_vec = w_new - w, g_new - grad
         if s_vec @ y_vec > 1e-12:
             s_hist.append(s_vec)
