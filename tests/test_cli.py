@@ -406,3 +406,14 @@ def test_a_key_hidden_in_a_url_is_refused(tmp_path: Path, url: str) -> None:
     r = cli("validate", str(cfg))
     assert r.returncode == 2
     assert "secrets may not be written" in r.stderr and "sk-1" not in r.stderr
+
+
+def test_schema_writes_all_of_its_files_or_none(tmp_path: Path) -> None:
+    out = tmp_path / "schema.json"
+    r = cli("schema", "--out", str(out), "--docs", str(tmp_path / "missing" / "ref.md"))
+    assert r.returncode == 2 and "--docs" in r.stderr and "does not exist" in r.stderr
+    assert not out.exists()  # nothing half-done
+    r = cli("schema", "--out", str(out), "--docs", str(out))
+    assert r.returncode == 2 and "different files" in r.stderr and not out.exists()
+    r = cli("reference", "--out", "")
+    assert r.returncode == 2 and r.stdout == ""
