@@ -41,6 +41,12 @@ def _check_config(path: Path) -> list[str]:
     from router.backends.registry import backend_class
 
     config = load_config(path)
+    _, lines = load_yaml_file(path)
+
+    def at(*key: str | int) -> str:
+        line = lines.line(key)
+        return f"{path}:{line}" if line is not None else str(path)
+
     problems = []
     for i, spec in enumerate(config.backends):
         try:
@@ -49,17 +55,18 @@ def _check_config(path: Path) -> list[str]:
             if check is not None:
                 check(spec)
         except (ConfigError, ImportError, ValueError) as exc:
-            problems.append(f"{path}: backends[{i}] ({spec.name}): {exc}")
+            key = ("backends", i, "kind") if "kind" in str(exc) else ("backends", i)
+            problems.append(f"{at(*key)}: backends[{i}] ({spec.name}): {exc}")
     directory = policies_dir(config, path)
     if directory is None:
         if config.default_team != "default":  # only the built-in default exists then
             problems.append(
-                f"{path}: default_team {config.default_team!r} has no policy "
+                f"{at('default_team')}: default_team {config.default_team!r} has no policy "
                 "(no policies directory is given; only 'default' exists)"
             )
         return problems
     if not directory.is_dir():
-        return [*problems, f"{directory}: policy directory not found"]
+        return [*problems, f"{at('policies')}: policy directory {directory} not found"]
     try:
         files = policy_files(directory)
     except PolicyError as exc:  # two files for one team: still check each of them
@@ -75,7 +82,9 @@ def _check_config(path: Path) -> list[str]:
     for team in teams:
         problems += unknown_backends(team, names, f"{path} does not declare")
     if config.default_team != "default" and config.default_team not in {t.team for t in teams}:
-        problems.append(f"{path}: default_team {config.default_team!r} has no policy file")
+        problems.append(
+            f"{at('default_team')}: default_team {config.default_team!r} has no policy file"
+        )
     return problems
 
 
@@ -85,19 +94,45 @@ def unknown_backends(team: TeamPolicy, names: Collection[str], where: str) -> li
     otherwise exclude a backend, or every backend, on each request). ``where`` says what
     lacks the name, e.g. "the router has no such backend"."""
     r = team.policy.routing
-    refs = [*(r.allowed_backends or []), *r.denied_backends]
-    refs += [] if r.fallback == "auto" else [x for x in r.fallback if x not in TIERS]
+    refs = {}  # name -> the routing key that names it (the first, if several do)
+    fallback = [] if r.fallback == "auto" else [x for x in r.fallback if x not in TIERS]
+    for key, values in (
+        ("allowed_backends", r.allowed_backends or []),
+        ("denied_backends", r.denied_backends),
+        ("fallback", fallback),
+    ):
+        for name in values:
+            refs.setdefault(name, key)
     known = ", ".join(sorted(names)) or "none"
     return [
-        f"{team.source}: policy {team.team} names backend {name!r}, which {where} (known: {known})"
-        for name in dict.fromkeys(refs)
+        f"{_where(team.source, ('routing', key))}: policy {team.team} names backend {name!r}, "
+        f"which {where} (known: {known})"
+        for name, key in refs.items()
         if name not in names
     ]
+
+
+def _where(source: str, key: tuple[str, ...]) -> str:
+    """``source:line`` of ``key`` in a policy file, or ``source`` when the file does not
+    say it (the key comes from a parent policy, or the policy was built from text)."""
+    try:
+        _, lines = load_yaml_file(source)
+    except PolicyError:
+        return source
+    line = lines.exact(key)
+    return f"{source}:{line}" if line is not None else source
 
 
 def validate_paths(paths: Iterable[Path]) -> tuple[list[str], int]:
     """Every problem found in ``paths`` as ``file:line: message``, and how many files."""
     problems: list[str] = []
+    paths = list(paths)
+    for p in paths:
+        if p.is_dir():
+            try:
+                policy_files(p)  # two files for one team (a.yaml and a.yml)
+            except PolicyError as exc:
+                problems.append(str(exc))
     files = _files(paths)
     for f in files:
         try:

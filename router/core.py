@@ -84,7 +84,7 @@ class Router:
         self.policies = calibrate_policies(policies, self.classifier.scorer)
         self.default_team = default_team
         self.policies[default_team]  # fail now, not on the first request
-        where = "this router has no backend of that name"
+        where = "this router does not have"
         problems = [p for tp in self.policies.values() for p in unknown_backends(tp, names, where)]
         if problems:
             raise errors.ConfigError("; ".join(problems))
@@ -136,8 +136,16 @@ class Router:
             from router.backends.registry import build_backend as build
         built: list[Backend] = []
         try:
-            for spec in config.backends:
-                built.append(build(spec))
+            for i, spec in enumerate(config.backends):
+                try:
+                    built.append(build(spec))
+                except errors.ConfigError as exc:  # say which backend of the file
+                    raise errors.ConfigError(
+                        f"backends[{i}] ({spec.name}): {exc.message}",
+                        file=exc.file,
+                        line=exc.line,
+                        hint=exc.hint,
+                    ) from None
         except BaseException:
             for b in built:
                 b.close()

@@ -31,6 +31,10 @@ class LineMap:
         """How many values have a line: one per value built, as each has its own path."""
         return len(self._lines)
 
+    def exact(self, path: Sequence[str | int]) -> int | None:
+        """The line of ``path`` itself, or ``None`` when the document does not have it."""
+        return self._lines.get(tuple(path))
+
     def line(self, path: Sequence[str | int]) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
         key = tuple(path)
@@ -148,11 +152,7 @@ def load_yaml(text: str, file: str = "<string>") -> tuple[Any, LineMap]:
             return None, lines
         data = _build(node, (), lines, loader, file)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise PolicyError(
-            f"not valid YAML: {exc.problem or exc.context}", file=file, line=line
-        ) from None
+        raise PolicyError(_syntax_message(exc), file=file, line=_syntax_line(exc)) from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"not valid YAML: {exc}", file=file) from None
     except RecursionError:  # PyYAML's composer recurses too
@@ -160,6 +160,33 @@ def load_yaml(text: str, file: str = "<string>") -> tuple[Any, LineMap]:
     finally:
         loader.dispose()
     return data, lines
+
+
+# Errors whose cause is where something was opened, not where the parser gave up: an
+# unterminated quote is found at the end of the file, an unclosed [ or { at the next key.
+_OPENED_AT = ("while scanning a quoted scalar", "while parsing a flow")
+
+
+def _syntax_line(exc: yaml.MarkedYAMLError) -> int | None:
+    opened = exc.context_mark is not None and (exc.context or "").startswith(_OPENED_AT)
+    mark = exc.context_mark if opened or exc.problem_mark is None else exc.problem_mark
+    return mark.line + 1 if mark is not None else None
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+    """The parser's problem, with its context and the other line when there is one:
+    "found unexpected end of stream (while scanning a quoted scalar that starts on line 3;
+    the parser gave up on line 5)"."""
+    text = f"not valid YAML: {exc.problem or exc.context}"
+    if exc.problem and exc.context and exc.context_mark is not None:
+        opened = exc.context.startswith(_OPENED_AT)
+        text += f" ({exc.context}"
+        if opened and exc.problem_mark is not None:
+            text += f" started here; the parser gave up on line {exc.problem_mark.line + 1}"
+        elif not opened:
+            text += f" from line {exc.context_mark.line + 1}"
+        text += ")"
+    return text
 
 
 def load_yaml_file(path: str | Path) -> tuple[Any, LineMap]:

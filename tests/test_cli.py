@@ -130,7 +130,31 @@ def test_validate_checks_backend_names_a_policy_refers_to(tmp_path: Path) -> Non
     )
     r = cli("validate", str(tmp_path / "router.yaml"))
     assert r.returncode == 2
-    assert "names backend 'gpu-box'" in r.stderr
+    assert "ops.yaml:2: policy ops names backend 'gpu-box'" in r.stderr
+
+
+def test_validate_gives_the_line_of_configuration_problems(tmp_path: Path) -> None:
+    config = tmp_path / "router.yaml"
+    config.write_text(
+        "version: 1\npolicies: nowhere\ndefault_team: ops\nbackends:\n"
+        "  - name: s\n    tier: small\n    zone: local\n    kind: bogus\n    model: m\n"
+    )
+    r = cli("validate", str(config))
+    assert r.returncode == 2
+    assert f"{config}:8: backends[0] (s): unknown backend kind 'bogus'" in r.stderr
+    assert f"{config}:2: policy directory" in r.stderr
+    config.write_text(config.read_text().replace("policies: nowhere\n", ""))
+    r = cli("validate", str(config))
+    assert f"{config}:2: default_team 'ops' has no policy" in r.stderr
+    r = cli("explain", "--config", str(config), "--team", "default", "hi")
+    assert r.returncode == 2 and "backends[0] (s): unknown backend kind" in r.stderr
+
+
+def test_validate_a_directory_with_two_files_for_one_team_fails(tmp_path: Path) -> None:
+    (tmp_path / "x.yaml").write_text("version: 1\n")
+    (tmp_path / "x.yml").write_text("version: 1\n")
+    r = cli("validate", str(tmp_path))
+    assert r.returncode == 2 and "two policy files for team 'x'" in r.stderr
 
 
 def test_a_config_with_a_literal_key_is_refused(tmp_path: Path) -> None:

@@ -150,7 +150,10 @@ BAD = [
     ("version: 2\n", 1, "version", "version 1"),
     ("privacy: {email: allow}\n", None, "missing required key 'version'", "version: 1"),
     ("version: 1\nprivacy:\n  email: allow\n  email: block\n", 4, "duplicate key 'email'", ""),
-    ("version: 1\nprivacy: [email\n", 3, "not valid YAML", ""),
+    # An unclosed bracket or quote: the line where it opens, not where the parser gave up.
+    ("version: 1\nprivacy: [email\n", 2, "not valid YAML", ""),
+    ('version: 1\nprivacy:\n  email: "open\n  phone: allow\n', 3, "gave up on line 5", ""),
+    ("version: 1\nprivacy:\n  email: allow\n - x\n", 4, "block mapping from line", ""),
     ("- just\n- a list\n", 1, "must be a mapping", ""),
     (
         "version: 1\nlabels:\n  sensitivity:\n    secret: {}\n",
