@@ -441,3 +441,35 @@ def test_schema_writes_all_of_its_files_or_none(tmp_path: Path) -> None:
     assert r.returncode == 2 and "different files" in r.stderr and not out.exists()
     r = cli("reference", "--out", "")
     assert r.returncode == 2 and r.stdout == ""
+
+
+def test_batch_lines_with_bad_labels_or_bytes_are_line_errors_not_tracebacks() -> None:
+    lines = '{"text": "hi", "labels": {"\\ud800": "x"}}\n{"text": "caf\udce9"}\n'
+    r = subprocess.run(
+        [sys.executable, "-m", "router", "classify", "--batch"],
+        input=lines.encode("utf-8", "surrogateescape"),  # line 2 is Latin-1, not UTF-8
+        capture_output=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    out = [json.loads(x) for x in r.stdout.decode().splitlines()]
+    assert r.returncode == 2 and b"Traceback" not in r.stderr
+    assert "unpaired surrogate" in out[0]["error"] and out[1]["error"] == "line 2: not UTF-8 text"
+
+
+def test_batch_with_a_message_text_too_is_a_usage_error() -> None:
+    for args in (["classify"], ["explain", "--config", "examples/config.yaml"]):
+        r = cli(*args, "--batch", "ignored text", stdin='{"text": "a"}\n')
+        assert r.returncode == 2 and "give no message text" in r.stderr and r.stdout == ""
+
+
+def test_classify_batch_reads_lines_recorded_for_explain() -> None:
+    lines = '{"text": "a", "team": "legal", "conversation_id": "c1"}\n{"text": "a", "team": 5}\n'
+    r = cli("classify", "--batch", stdin=lines)
+    out = [json.loads(x) for x in r.stdout.splitlines()]
+    assert out[0]["task"] == "chat" and out[1]["error"] == "line 2: team: must be a string"
+
+
+def test_a_nan_temperature_is_called_not_finite() -> None:
+    r = cli("chat", "--config", "examples/config.yaml", "--temperature", "nan", "hi")
+    assert r.returncode == 2 and "finite number" in r.stderr

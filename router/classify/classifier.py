@@ -48,6 +48,14 @@ def check_labels(labels: Any) -> dict[str, str]:
             raise InvalidRequest("label names are non-empty strings of <= 64 chars", field="labels")
         if not isinstance(v, str) or len(v) > 256:
             raise InvalidRequest(f"label {k!r} must be a string of <= 256 chars", field="labels")
+        if not (k + v).isascii():
+            try:
+                (k + v).encode("utf-8")
+            except UnicodeEncodeError:  # "\ud800" from JSON: no policy or backend reads it
+                raise InvalidRequest(
+                    "a name or value holds an unpaired surrogate, which is not valid Unicode",
+                    field="labels",
+                ) from None
         out[k.strip().lower()] = v.strip().lower()  # policies match labels ignoring case
     return out
 

@@ -8,8 +8,15 @@ from collections import Counter
 
 from router.classify.classifier import Classifier, check_labels
 from router.classify.complexity import default_scorer
-from router.cli.common import add_request_args, batch_items, emit, parse_labels, single_text
-from router.errors import RouterError
+from router.cli.common import (
+    add_request_args,
+    batch_items,
+    batch_mode,
+    emit,
+    parse_labels,
+    single_text,
+)
+from router.errors import InvalidRequest, RouterError
 from router.messages import parse_request
 
 
@@ -26,7 +33,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     classifier = Classifier(default_scorer())
     labels = parse_labels(args.label)
-    if args.batch:
+    if batch_mode(args):
         return _batch(classifier, labels)
     request = parse_request(single_text(args))
     c = classifier.classify(request, check_labels(labels))
@@ -49,7 +56,12 @@ def _batch(classifier: Classifier, labels: dict[str, str]) -> int:
         if error is None and item is not None:
             try:
                 item_labels = {**labels, **check_labels(item.pop("labels", None))}
-                item.pop("team", None)
+                # Lines recorded for explain --batch carry these; classify has no use for
+                # them but checks them alike, so one traffic file serves both commands.
+                for key in ("team", "conversation_id"):
+                    value = item.pop(key, None)
+                    if value is not None and not isinstance(value, str):
+                        raise InvalidRequest("must be a string", field=key)
                 request = parse_request(item.pop("messages"), **item)
                 c = classifier.classify(request, item_labels)
             except RouterError as exc:

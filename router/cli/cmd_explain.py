@@ -12,7 +12,14 @@ import sys
 from collections import Counter
 
 from router.classify.classifier import check_labels
-from router.cli.common import add_request_args, batch_items, emit, parse_labels, single_text
+from router.cli.common import (
+    add_request_args,
+    batch_items,
+    batch_mode,
+    emit,
+    parse_labels,
+    single_text,
+)
 from router.core import Router
 from router.errors import InvalidRequest, RouterError
 
@@ -49,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     labels = parse_labels(args.label)
     if args.team is not None:
         router.policies[args.team]  # unknown team: one clear error before any work
-    if args.batch:
+    if batch_mode(args):
         return _batch(router, args.team, labels, args.conversation)
     e = router.explain(
         single_text(args), team=args.team, labels=labels, conversation_id=args.conversation

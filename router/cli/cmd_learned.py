@@ -216,10 +216,9 @@ def run_calibrate(args: argparse.Namespace) -> int:
             f"(target {share:.1%}); accuracy {curve.accuracy_at(achieved):.4f} "
             f"(weak {curve.weak_accuracy:.4f}, strong {curve.strong_accuracy:.4f})"
         )
-        print(
-            f"the model's own share table gives threshold "
-            f"{result['model_threshold_for_share']} for this share"
-        )
+        own = result["model_threshold_for_share"]
+        own_shown = "never strong" if own is None else f"{own:.6f}"
+        print(f"the model's own share table gives threshold {own_shown} for this share")
     return 0
 
 

@@ -47,12 +47,32 @@ def parse_labels(items: list[str]) -> dict[str, str]:
     return out
 
 
+def batch_mode(args: argparse.Namespace) -> bool:
+    """Whether ``--batch`` was given; a message text given with it is a usage error (it
+    would be silently ignored)."""
+    if args.batch and args.text is not None:
+        raise UsageError("--batch reads requests from stdin: give no message text with it")
+    return bool(args.batch)
+
+
 def single_text(args: argparse.Namespace) -> str:
     if args.text is None:
         if hasattr(args, "batch"):  # only commands that have --batch may offer it
             raise UsageError("give the message text, or --batch to read JSON lines from stdin")
         raise UsageError("give the message text")
+    if not args.text.isascii() and not _is_utf8(args.text):
+        raise UsageError("the message text is not UTF-8")
     return args.text
+
+
+def _is_utf8(text: str) -> bool:
+    """False for text read from bytes that were not UTF-8 (Python keeps them as lone
+    surrogates), so the message can say so instead of blaming Unicode."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def positive_int(value: str) -> int:
@@ -75,6 +95,9 @@ def batch_items(stream: Any = None) -> Iterator[tuple[int, dict[str, Any] | None
     stream = stream if stream is not None else sys.stdin
     for n, line in enumerate(stream, start=1):
         if not line.strip():
+            continue
+        if not line.isascii() and not _is_utf8(line):
+            yield n, None, f"line {n}: not UTF-8 text"
             continue
         try:
             obj = json.loads(line)
