@@ -136,6 +136,10 @@ def test_backends_with_a_config_file(capsys, tmp_path, tiny_models) -> None:
         ["chat", "--team", "nobody", "hi"],
         ["chat", "--large-model", "m", "hi"],  # a model name without a server
         ["demo", "--max-tokens", "0"],
+        # backends takes the same flags as chat, with the same rules
+        ["backends", "--config", "examples/config.yaml", "--large-gguf", "/none.gguf"],
+        ["backends", "--large-url", "notaurl", "--large-model", "x", "--no-health"],
+        ["chat", "--large-url", "localhost:8080/v1", "hi"],
     ],
 )
 def test_user_errors_are_one_line_and_exit_2(capsys, argv) -> None:

@@ -32,13 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _specs(args: argparse.Namespace) -> list[BackendSpec]:
+    kwargs = tier_kwargs(args)  # refuses --large-* flags next to --config
     if args.config is not None:
         from router.config import load_config
 
         return load_config(args.config).backends
     from router.defaults import default_setup
 
-    return default_setup(**tier_kwargs(args)).specs
+    return default_setup(**kwargs).specs
 
 
 def _build(spec: BackendSpec) -> Backend | str:

@@ -22,8 +22,8 @@ from router.cli.common import (
     parse_labels,
     positive_int,
     single_text,
+    tier_kwargs,
 )
-from router.cli.main import UsageError
 from router.core import Router
 
 
@@ -53,9 +53,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _router(args: argparse.Namespace) -> Router:
     if args.config is None:
         return default_router_from_args(args, load=False)[0]
-    if args.large_gguf or args.large_url or args.large_model:
-        raise UsageError("--large-* flags apply to the embedded default; with --config, "
-                         "declare the backends in the file")  # fmt: skip
+    tier_kwargs(args)  # refuses --large-* flags next to --config
     return Router.from_config(args.config)
 
 

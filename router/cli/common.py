@@ -211,8 +211,17 @@ def tier_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     """
     from router.defaults import ENV_LARGE_URL
 
+    if getattr(args, "config", None) is not None and (
+        args.large_gguf or args.large_url or args.large_model
+    ):
+        raise UsageError(
+            "--large-* flags apply to the embedded default; with --config, "
+            "declare the backends in the file"
+        )
     if args.large_model and not (args.large_url or os.environ.get(ENV_LARGE_URL)):
         raise UsageError(f"--large-model names the model on --large-url (or ${ENV_LARGE_URL})")
+    if args.large_url is not None and not args.large_url.startswith(("http://", "https://")):
+        raise UsageError(f"--large-url must start with http:// or https://, got {args.large_url!r}")
     return {
         "large_gguf": args.large_gguf,
         "large_url": args.large_url,
