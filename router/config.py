@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from router.errors import ConfigError
+from router.errors import ConfigError, PolicyError
 from router.policy.model import Tier
 from router.yamlio import load_yaml_file
 
@@ -218,8 +218,14 @@ def parse_config(data: Any, *, file: str, lines: Any) -> RouterConfig:
 
 
 def load_config(path: str | Path) -> RouterConfig:
-    """Read and validate a router configuration file. Raises :class:`ConfigError`."""
-    data, lines = load_yaml_file(path)
+    """Read and validate a router configuration file. Raises :class:`ConfigError` (also for
+    a missing or unreadable file and for YAML syntax errors)."""
+    try:
+        data, lines = load_yaml_file(path)
+    except ConfigError:
+        raise
+    except PolicyError as exc:  # the YAML reader's errors, which policies share
+        raise ConfigError(exc.message, file=exc.file, line=exc.line, hint=exc.hint) from None
     return parse_config(data, file=str(path), lines=lines)
 
 

@@ -83,7 +83,11 @@ class Router:
             policies = PolicySet(policies)
         self.policies = calibrate_policies(policies, self.classifier.scorer)
         self.default_team = default_team
-        self.policies[default_team]  # fail now, not on the first request
+        if not isinstance(default_team, str) or default_team not in self.policies:
+            known = ", ".join(sorted(self.policies))  # fail now, not on the first request
+            raise errors.ConfigError(
+                f"default_team {default_team!r} has no policy (known: {known})"
+            )
         where = "this router does not have"
         problems = [p for tp in self.policies.values() for p in unknown_backends(tp, names, where)]
         if problems:

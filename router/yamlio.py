@@ -152,7 +152,8 @@ def load_yaml(text: str, file: str = "<string>") -> tuple[Any, LineMap]:
             return None, lines
         data = _build(node, (), lines, loader, file)
     except yaml.MarkedYAMLError as exc:
-        raise PolicyError(_syntax_message(exc), file=file, line=_syntax_line(exc)) from None
+        line = _syntax_line(exc, text)
+        raise PolicyError(_syntax_message(exc, _last_line(text)), file=file, line=line) from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"not valid YAML: {exc}", file=file) from None
     except RecursionError:  # PyYAML's composer recurses too
@@ -164,28 +165,40 @@ def load_yaml(text: str, file: str = "<string>") -> tuple[Any, LineMap]:
 
 # Errors whose cause is where something was opened, not where the parser gave up: an
 # unterminated quote is found at the end of the file, an unclosed [ or { at the next key.
-_OPENED_AT = ("while scanning a quoted scalar", "while parsing a flow")
+_OPENED_AT = (
+    "while scanning a quoted scalar",
+    "while parsing a flow sequence",
+    "while parsing a flow mapping",
+)
 
 
-def _syntax_line(exc: yaml.MarkedYAMLError) -> int | None:
+def _syntax_line(exc: yaml.MarkedYAMLError, text: str) -> int | None:
     opened = exc.context_mark is not None and (exc.context or "").startswith(_OPENED_AT)
     mark = exc.context_mark if opened or exc.problem_mark is None else exc.problem_mark
-    return mark.line + 1 if mark is not None else None
+    return min(mark.line + 1, _last_line(text)) if mark is not None else None
 
 
-def _syntax_message(exc: yaml.MarkedYAMLError) -> str:
+def _last_line(text: str) -> int:
+    """The number of the text's last line: the parser may point one past it."""
+    return max(text.count("\n") + (not text.endswith("\n")), 1)
+
+
+def _syntax_message(exc: yaml.MarkedYAMLError, last: int) -> str:
     """The parser's problem, with its context and the other line when there is one:
     "found unexpected end of stream (while scanning a quoted scalar that starts on line 3;
     the parser gave up on line 5)"."""
     text = f"not valid YAML: {exc.problem or exc.context}"
-    if exc.problem and exc.context and exc.context_mark is not None:
-        opened = exc.context.startswith(_OPENED_AT)
-        text += f" ({exc.context}"
-        if opened and exc.problem_mark is not None:
-            text += f" started here; the parser gave up on line {exc.problem_mark.line + 1}"
-        elif not opened:
-            text += f" from line {exc.context_mark.line + 1}"
-        text += ")"
+    problem, context = exc.problem_mark, exc.context_mark
+    if exc.problem and exc.context and context is not None:
+        elsewhere = problem is None or problem.line != context.line
+        if exc.context.startswith(_OPENED_AT):
+            text += f" ({exc.context} started here"
+            if elsewhere:
+                gave_up = min(problem.line + 1, last)  # type: ignore[union-attr]
+                text += f"; the parser gave up on line {gave_up}"
+            text += ")"
+        elif elsewhere:
+            text += f" ({exc.context} from line {context.line + 1})"
     return text
 
 

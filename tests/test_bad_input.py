@@ -196,3 +196,17 @@ def test_yaml_merge_keys_work_and_the_mappings_own_keys_win(tmp_path: Path) -> N
     assert (b.name, b.tier, b.zone) == ("b", "large", "local") and c.tier == "small"
     with pytest.raises(PolicyError, match="<< merges a mapping"):
         load_yaml("a: {<<: 5}\n")
+
+
+def test_a_configuration_that_cannot_be_read_is_a_config_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "missing.yaml")
+    bad = tmp_path / "router.yaml"
+    bad.write_text("version: 1\nbackends: [\n")
+    with pytest.raises(ConfigError, match=r"router.yaml:2: not valid YAML"):
+        Router.from_config(bad)
+
+
+def test_a_default_team_without_a_policy_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match=r"default_team 'nope' has no policy \(known: default\)"):
+        Router([FakeBackend("a")], default_team="nope")

@@ -1,5 +1,6 @@
 """The code in ``docs/*.md`` works as written: every ```python block runs, and every
-```yaml block that is a policy or a router configuration (or a piece of one) loads.
+```yaml block that is a policy or a router configuration (or a piece of one) loads. The
+examples in the package's docstrings run too.
 
 A block right after a ``<!-- not run -->`` comment is skipped. The Python blocks of
 ``docs/telemetry.md`` are run by ``tests/test_telemetry_examples.py`` and not here.
@@ -125,3 +126,22 @@ def test_yaml_blocks_are_told_apart_by_their_keys() -> None:
     assert load_block("policy", "version: 1\nextends: default\n") == "policy"
     with pytest.raises(Exception, match="unknown"):
         load_block("typo", "- {name: b, tier: small, zone: local, kind: fake, model: m, x: 1}\n")
+
+
+def _modules() -> list[str]:
+    package = ROOT / "router"
+    return sorted(
+        ".".join(p.relative_to(ROOT).with_suffix("").parts)
+        for p in package.rglob("*.py")
+        if p.name != "__main__.py"
+    )
+
+
+@pytest.mark.parametrize("module", _modules())
+def test_the_examples_in_docstrings_run(module: str) -> None:
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(module)
+    result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS, report=False)
+    assert result.failed == 0, f"{result.failed} docstring example(s) of {module} fail"

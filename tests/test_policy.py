@@ -152,7 +152,7 @@ BAD = [
     ("version: 1\nprivacy:\n  email: allow\n  email: block\n", 4, "duplicate key 'email'", ""),
     # An unclosed bracket or quote: the line where it opens, not where the parser gave up.
     ("version: 1\nprivacy: [email\n", 2, "not valid YAML", ""),
-    ('version: 1\nprivacy:\n  email: "open\n  phone: allow\n', 3, "gave up on line 5", ""),
+    ('version: 1\nprivacy:\n  email: "open\n  phone: allow\n', 3, "gave up on line 4", ""),
     ("version: 1\nprivacy:\n  email: allow\n - x\n", 4, "block mapping from line", ""),
     ("- just\n- a list\n", 1, "must be a mapping", ""),
     (

@@ -192,7 +192,7 @@ _EOL = re.compile(r"\r\n|\r|\n")
 
 
 class LineSplitter:
-    """Cuts text arriving in pieces into SSE lines (ended by CR LF, LF or CR), so a
+    r"""Cuts text arriving in pieces into SSE lines (ended by CR LF, LF or CR), so a
     caller can look at the clock between pieces instead of waiting for a whole line.
 
     >>> s = LineSplitter()
