@@ -145,3 +145,11 @@ def test_the_examples_in_docstrings_run(module: str) -> None:
     mod = importlib.import_module(module)
     result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS, report=False)
     assert result.failed == 0, f"{result.failed} docstring example(s) of {module} fail"
+
+
+def test_every_public_name_is_in_the_api_reference() -> None:
+    import router
+
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    missing = [name for name in router.__all__ if f"- `{name}` (" not in text]
+    assert not missing, f"docs/api.md does not describe {missing}"
