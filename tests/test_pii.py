@@ -726,3 +726,15 @@ def test_a_reference_word_does_not_hide_a_phone_word_or_a_card(text, cls, value)
 )
 def test_more_layouts_of_birth_dates_cards_addresses_and_keys(text, cls, value) -> None:
     assert_finds(text, cls, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "value"),
+    [
+        ("IBAN: TR33-0006-1005-1978-6457-8413-26", "iban", "TR33-0006-1005-1978-6457-8413-26"),
+        ("Mi número: 612 345 678", "phone", "612 345 678"),
+        ("Zadzwoń na 512 345 678", "phone", "512 345 678"),
+    ],
+)
+def test_ibans_with_dashes_and_phone_words_of_more_languages(text, cls, value) -> None:
+    assert_finds(text, cls, value)

@@ -470,11 +470,12 @@ MONTHS = _words(
 PHONE_WORDS = _words(
     """tel tel. tél phone telephone téléphone call calls calling mobile mob cell cellphone
     whatsapp signal fax handy telefon telefono teléfono telefone móvil movil celular portable
-    cellulare sms text ring dial reach number no. nr. hotline"""
+    cellulare sms text ring dial reach number no. nr. hotline número numero numer zadzwoń
+    zadzwon appelez appeler anrufen"""
 )
 """Words that make a nearby digit group a phone number."""
 
-NUMBER_WORDS = _words("number no. nr. num. nº")
+NUMBER_WORDS = _words("number no. nr. num. nº número numero numer")
 """Phone words that say only "number": after a reference word they are not phone cues."""
 
 REFERENCE_WORDS = _words(

@@ -14,8 +14,8 @@ import re
 from router.classify import _names as N
 from router.classify._pii_shape import _Hit, _Out
 
-_IBAN = {  # per length: two letters, two check digits, the rest in groups separated by spaces
-    n: re.compile(r"[A-Z]{2}\d\d(?: ?[A-Z0-9]){%d}(?![A-Za-z0-9])" % (n - 4))  # noqa: UP031
+_IBAN = {  # per length: two letters, two check digits, the rest in groups (space or dash)
+    n: re.compile(r"[A-Z]{2}\d\d(?:[ \-]?[A-Z0-9]){%d}(?![A-Za-z0-9])" % (n - 4))  # noqa: UP031
     for n in set(N.IBAN_LENGTHS.values())
 }
 _IBAN_DIGITS = {c: str(c - 55) for c in range(65, 91)}  # A=10 ... Z=35, for mod-97
@@ -43,6 +43,7 @@ _PHONE_INTL = re.compile(  # +44 20 7946 0958, +1 (555) 123-4567, 0049 30 123456
 _PHONE_FMT = re.compile("|".join(N.PHONE_FORMATS))
 _PHONE_ANY = re.compile(r"\(?\d{2,5}\)?(?:[ .\-/]?\d{2,5}){1,5}|\d{7,15}")
 _NONDIGIT = re.compile(r"\D+")
+_NONALNUM = re.compile(r"[^A-Z0-9]+")
 _DATE: _Hit = ("date", 0.0, "")  # a plain date: not personal data, and not a phone number either
 
 
@@ -102,7 +103,7 @@ def _code(text: str, p: int, out: _Out) -> None:
     if p and text[p - 1].isalnum():
         return
     size = N.IBAN_LENGTHS.get(text[p : p + 2], 0)
-    if size and (m := _IBAN[size].match(text, p)) and _iban_ok(m.group().replace(" ", "")):
+    if size and (m := _IBAN[size].match(text, p)) and _iban_ok(_NONALNUM.sub("", m.group())):
         out.append((p, m.end(), "iban", 0.95, "iban"))
         return
     if m := _NINO.match(text, p):
