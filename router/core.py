@@ -432,9 +432,10 @@ class Router:
         return described
 
     def remember_tier(self, ctx: RequestContext, tier: str) -> None:
-        """Note a conversation's tier, for stickiness: the one that served it, or the one
-        the policy required when an outage made a lower tier answer (so the next turn goes
-        back up instead of staying down)."""
+        """Note a conversation's tier, for stickiness: the one that served it; the one the
+        policy required when an outage made a lower tier answer (so the next turn goes back
+        up instead of staying down); the one chosen first when a failure made a higher tier
+        answer (so one failure does not move the conversation up for good)."""
         cid = ctx.extra.get("conversation_id")
         if cid:
             self._remember(ctx.team, cid, ctx.decision, tier)
@@ -442,6 +443,12 @@ class Router:
     def _remember(self, tp: TeamPolicy, cid: str, decision: Decision | None, tier: str) -> None:
         if not tp.policy.quality.stickiness.enabled:
             return  # nothing reads it: keep no record of the conversation
+        if decision is not None and decision.ranked:
+            # A fallback upward (the first choice failed, a pricier tier answered) is not
+            # where the conversation belongs: remember the tier that was chosen.
+            intended = decision.ranked[0].tier
+            if TIER_RANK[tier] > TIER_RANK[intended]:
+                tier = intended
         required = decision.required_tier if decision is not None else tier
         if TIER_RANK[required] > TIER_RANK[tier]:
             tier = required

@@ -175,15 +175,21 @@ def required_tier(
         if thr is not None:
             reasons.append(f"complexity {score:.3f} < {thr:.3f}: tier small is enough")
     by_rule = tier
+    floor = "small"  # what task and label rules ask for, whatever the score
     task_tier = q.tasks.get(classification.task)
-    if task_tier is not None and TIER_RANK[task_tier] > TIER_RANK[by_rule]:
-        by_rule = task_tier
-        reasons.append(f"task {classification.task} needs tier {task_tier} (policy {name})")
+    if task_tier is not None:
+        floor = task_tier
+        if TIER_RANK[task_tier] > TIER_RANK[by_rule]:
+            by_rule = task_tier
+            reasons.append(f"task {classification.task} needs tier {task_tier} (policy {name})")
     for key, value in sorted(classification.labels.items()):
         rule = label_rule(team.policy, key, value)
-        if rule is not None and rule.min_tier and TIER_RANK[rule.min_tier] > TIER_RANK[by_rule]:
-            by_rule = rule.min_tier
-            reasons.append(f"label {key}={value} needs tier {rule.min_tier} (policy {name})")
+        if rule is not None and rule.min_tier:
+            if TIER_RANK[rule.min_tier] > TIER_RANK[floor]:
+                floor = rule.min_tier
+            if TIER_RANK[rule.min_tier] > TIER_RANK[by_rule]:
+                by_rule = rule.min_tier
+                reasons.append(f"label {key}={value} needs tier {rule.min_tier} (policy {name})")
     st = q.stickiness
     if st.enabled and previous_tier in TIER_RANK and previous_tier != by_rule:
         prev = previous_tier
@@ -197,6 +203,8 @@ def required_tier(
                 above_prev = TIER_RANK[prev] < TIER_RANK[t] <= TIER_RANK[tier]
                 if above_prev and thr is not None and score >= thr + st.margin:
                     clear = t
+            if TIER_RANK[floor] > TIER_RANK[clear]:  # a task or label rule asks for more
+                clear = floor
             if clear != tier:
                 thr = thresholds[tier]
                 reasons.append(
@@ -294,6 +302,10 @@ def decide(
     need, reasons = required_tier(classification, team, previous_tier)
     need_rank = TIER_RANK[need]
     strict = team.policy.quality.strict
+    # Strict enforces what the policy requires of this turn; the tier a conversation stays
+    # on for stickiness is a preference, not a requirement to enforce.
+    floor = required_tier(classification, team)[0] if previous_tier and strict else need
+    floor_rank = TIER_RANK[floor]
     eligible: list[tuple[tuple[Any, ...], BackendSpec, float, list[str]]] = []
     excluded: list[Candidate] = []
     for index, spec in enumerate(backends):
@@ -302,8 +314,8 @@ def decide(
             spec, classification, team, verdict, states.get(spec.name), cost, budget_exhausted
         )
         rank = TIER_RANK[spec.tier]
-        if strict and rank < need_rank:
-            why.append(f"tier {spec.tier} is below required tier {need} (policy strict)")
+        if strict and rank < floor_rank:
+            why.append(f"tier {spec.tier} is below required tier {floor} (policy strict)")
         if why:
             excluded.append(Candidate(spec.name, spec.tier, spec.zone, False, tuple(why), cost))
             continue

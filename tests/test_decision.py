@@ -257,6 +257,33 @@ def test_stickiness_moves_up_only_as_far_as_a_turn_clearly_needs() -> None:
     assert tier(0.97) == "proprietary"
 
 
+def test_stickiness_never_lowers_what_a_task_or_label_rule_requires() -> None:
+    sticky = policy(
+        "quality: {thresholds: {large: 0.5, proprietary: 0.85}, shares: null,"
+        " tasks: {code: large}, stickiness: {enabled: true, margin: 0.1}}\n"
+        "labels: {tier: {high: {min_tier: large}}}"
+    )
+    # Just above the large threshold: a score alone would stay on small (not clearly above),
+    # but the task and the label ask for large whatever the score.
+    assert decide(cls(0.51, task="code"), sticky, ALL, previous_tier="small").required_tier == (
+        "large"
+    )
+    high = cls(0.51, labels={"tier": "high"})
+    assert decide(high, sticky, ALL, previous_tier="small").required_tier == "large"
+    # A harder turn never gets a lower tier than an easier one.
+    assert decide(cls(0.1, task="code"), sticky, ALL, previous_tier="small").required_tier == (
+        "large"
+    )
+
+
+def test_strict_enforces_the_turns_requirement_not_the_tier_stickiness_prefers() -> None:
+    strict = policy("quality: {strict: true, stickiness: {enabled: true}}")
+    local_only = cls(0.1, pii=("email",))  # the proprietary tier is remote: excluded
+    d = decide(local_only, strict, ALL, previous_tier="proprietary")
+    assert d.ranked and d.ranked[0].backend == "large"  # as near the sticky tier as allowed
+    assert d.required_tier == "proprietary"
+
+
 def test_a_spent_budget_under_reject_excludes_every_backend() -> None:
     reject = policy("cost: {daily_budget_usd: 1, on_budget_exhausted: reject}")
     d = decide(cls(0.9), reject, ALL, budget_exhausted="daily")

@@ -344,3 +344,20 @@ def test_an_outage_does_not_pin_a_conversation_to_a_lower_tier() -> None:
     assert first.route.tier == "small"  # large failed: fell back
     second = r.chat("And its tests?", team="team", conversation_id="c1")
     assert second.route.tier == "large"
+
+
+def test_a_failure_does_not_move_a_conversation_up_for_good() -> None:
+    """small fails one turn and large answers; later turns that small can serve go back
+    to small rather than staying on the pricier tier."""
+    tp = policy("quality: {stickiness: {enabled: true}}")
+    small = FakeBackend("small", tier="small", reply="s", script=["server_error"] * 2)
+    large = FakeBackend("large", tier="large", reply="l")
+    r = router_with([small, large], tp, complexity=0.1)
+    assert r.chat("hi", team="team", conversation_id="c1").route.tier == "large"
+    assert r.chat("and then?", team="team", conversation_id="c1").route.tier == "small"
+
+
+def test_labels_that_differ_only_in_case_are_an_error_not_a_silent_choice() -> None:
+    r = router_with(three_tiers())
+    with pytest.raises(InvalidRequest, match="given twice"):
+        r.chat("hi", labels={"Sensitivity": "confidential", "sensitivity": "public"})

@@ -56,7 +56,12 @@ def check_labels(labels: Any) -> dict[str, str]:
                     "a name or value holds an unpaired surrogate, which is not valid Unicode",
                     field="labels",
                 ) from None
-        out[k.strip().lower()] = v.strip().lower()  # policies match labels ignoring case
+        key = k.strip().lower()  # policies match labels ignoring case
+        if key in out:  # "Sensitivity" and "sensitivity": which one would a policy see?
+            raise InvalidRequest(
+                f"label {key!r} is given twice (names ignore case)", field="labels"
+            )
+        out[key] = v.strip().lower()
     return out
 
 
