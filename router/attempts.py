@@ -116,6 +116,11 @@ class Call:
                 self._refused(step, refusal, None)
                 return None
             outgoing, redaction = outgoing_request(ctx, step, self.request, ctx.observer)
+            if outgoing.max_tokens is None and estimate > 0 and _spend_bounded(tp):
+                # The reservation priced the policy's output allowance: send it as the cap,
+                # or an answer longer than the allowance would overspend the budget.
+                cap = tp.policy.cost.assumed_output_tokens
+                outgoing = outgoing.model_copy(update={"max_tokens": cap})
         except errors.PrivacyGuardTripped as exc:
             self._refused(step, exc, reservation)
             return None
@@ -249,6 +254,12 @@ class Call:
         reservation, self._reservation = self._reservation, None
         if reservation is not None:
             self.router.budget.settle(reservation, actual)
+
+
+def _spend_bounded(tp: Any) -> bool:
+    """Whether the team has a budget, which reservations must not let calls overrun."""
+    cost = tp.policy.cost
+    return cost.daily_budget_usd is not None or cost.monthly_budget_usd is not None
 
 
 def _cost(spec: BackendSpec, usage: Usage | None) -> float | None:

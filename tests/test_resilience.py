@@ -4,6 +4,7 @@ scripted fakes for the logic, and a fault-injecting HTTP server on 127.0.0.1 for
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from router import (
     BackendSpec,
     BackendState,
+    BudgetExceeded,
     Capabilities,
     FakeBackend,
     Price,
@@ -303,6 +305,35 @@ def test_64_concurrent_requests_never_overspend_a_budget() -> None:
     assert spent <= budget + one_request_max
     assert paid.calls > 0 and free.calls > 0  # it spent up to the limit, then degraded
     assert Budgets(r.budget.store).spent(tp)["daily"] == pytest.approx(spent)
+
+
+def test_requests_without_max_tokens_never_overspend_a_budget_either() -> None:
+    """Without max_tokens, a priced call is capped at the allowance its reservation priced;
+    a long answer would otherwise cost several times what was reserved."""
+    budget = 0.05
+    tp = policy(f"cost: {{daily_budget_usd: {budget}, on_budget_exhausted: reject}}")
+    price = Price(input_per_mtok=10.0, output_per_mtok=30.0)
+    long_answer = "lorem ipsum " * 400  # ~1,200 tokens, far above the 256 allowance
+    paid = FakeBackend("paid", tier="large", price=price, latency_ms=20, reply=long_answer)
+    r = router_with([paid], tp, complexity=0.9)
+
+    def one() -> None:
+        with contextlib.suppress(BudgetExceeded):
+            r.chat("Summarise the attached report please. " * 20, team="team")
+
+    threads = [threading.Thread(target=one) for _ in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert paid.calls > 0
+    assert {q.max_tokens for q in paid.requests} == {256}  # the policy's allowance
+    assert Budgets(r.budget.store).spent(tp)["daily"] <= budget
+    # Without a budget the caller's request goes as it is (the default policy has only a
+    # per-request ceiling, which must not truncate answers).
+    unbounded = FakeBackend("paid", tier="large", price=price, reply="ok")
+    router_with([unbounded], complexity=0.9).chat("hi")
+    assert unbounded.requests[0].max_tokens is None
 
 
 # --- the wire: a fault-injecting server ----------------------------------------------

@@ -105,7 +105,9 @@ class Cost(BaseModel):
         default=256,
         ge=1,
         le=1_000_000,
-        description="Output tokens assumed for cost estimates when the request sets no max_tokens.",
+        description="Output tokens assumed for cost estimates when the request sets no "
+        "max_tokens; with a daily or monthly budget, also the max_tokens sent to a priced "
+        "backend then, so that no answer costs more than its budget reservation.",
     )
 
     @model_validator(mode="after")
