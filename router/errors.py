@@ -180,6 +180,11 @@ class BackendError(RouterError):
     """The type name of the exception this one translates. The exception itself is not
     chained: SDK and server messages may quote the prompt or the key."""
 
+    overloaded: bool = False
+    """The backend is busy, not unwell (an in-process model's queue is full, or a call
+    waited its whole timeout in that queue): the circuit breaker does not count it, and the
+    request moves on instead of retrying the same backend at once."""
+
     def __init__(self, message: str, *, backend: str = "", status: int | None = None) -> None:
         self.backend = backend
         self.status = status

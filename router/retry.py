@@ -32,6 +32,8 @@ def is_retryable(exc: BaseException) -> bool:
     """Whether the same backend should be tried again after ``exc``."""
     if isinstance(exc, errors.ContentRefused | errors.ContextTooLong):
         return False
+    if getattr(exc, "overloaded", False):  # a full queue now is a full queue in 200 ms
+        return False
     if isinstance(
         exc,
         errors.BackendUnavailable

@@ -31,6 +31,7 @@ from router.resilience.breaker import (
     HALF_OPEN,
     OPEN,
     CircuitBreaker,
+    counts_against_backend,
     is_probe,
 )
 from router.resilience.budget import Budgets, MemoryBudgetStore
@@ -642,3 +643,19 @@ def test_cold_start_prior_from_model_metadata() -> None:
     )
     big = next(c for c in r.explain("Hi", team="team").decision.excluded)
     assert big.backend == "big-local" and "predicted latency" in big.reasons[0]
+
+
+def test_a_busy_backend_is_skipped_without_a_retry_and_without_opening_its_circuit() -> None:
+    """An in-process model's full queue is backpressure: the request moves on at once,
+    and a burst of them does not take the model offline for the cooldown."""
+    busy = errors.BackendUnavailable("queue full", backend="local")
+    busy.overloaded = True
+    local = FakeBackend("local", tier="small", script=[busy] * 20)
+    spare = FakeBackend("spare", tier="large", reply="spare")
+    r = router_with([local, spare], policy("routing: {retries: 2}"), complexity=0.1)
+    for _ in range(10):
+        assert r.chat("hi", team="team").route.backend == "spare"
+    assert local.calls == 10  # one attempt each: no retry of a full queue
+    assert r.health.breakers["local"].state == "closed"
+    assert not counts_against_backend(busy) and not is_retryable(busy)
+    assert counts_against_backend(errors.BackendUnavailable("refused", backend="local"))

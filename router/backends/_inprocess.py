@@ -154,7 +154,7 @@ class InProcessBackend(Backend, Generic[SlotT]):
                 raise errors.BackendUnavailable("backend is closed", backend=self.name)
             # One running job per instance, plus ``max_queue`` waiting.
             if len(self._pending) + self._running >= self._max_queue + len(self._slots):
-                raise errors.BackendUnavailable("queue full", backend=self.name)
+                raise _busy(errors.BackendUnavailable("queue full", backend=self.name))
             idle = [i for i, busy in enumerate(self._busy) if not busy]
             if sink is None and idle and not self._pending:
                 # Nobody is waiting and a copy is idle: a sync caller takes it at once,
@@ -218,7 +218,7 @@ class InProcessBackend(Backend, Generic[SlotT]):
             return None  # the caller gave up while the job waited
         try:
             if job.stopped():
-                raise errors.BackendTimeout("timed out in the queue", backend=self.name)
+                raise _busy(errors.BackendTimeout("timed out in the queue", backend=self.name))
             slot = self._slot(i)
             slot.job = job
             try:
@@ -245,7 +245,7 @@ class InProcessBackend(Backend, Generic[SlotT]):
         if not job.turn.wait(_left(job)):
             job.cancelled = True
             self._release(job)
-            raise errors.BackendTimeout("timed out in the queue", backend=self.name)
+            raise _busy(errors.BackendTimeout("timed out in the queue", backend=self.name))
         try:
             if self._closed:
                 raise errors.BackendUnavailable("backend closed", backend=self.name)
@@ -389,3 +389,9 @@ def _chunk(item: Any) -> ChatCompletionChunk:
     if isinstance(item, BaseException):
         raise item
     return item
+
+
+def _busy(exc: errors.BackendError) -> errors.BackendError:
+    """``exc`` marked as backpressure: the model is busy, not broken."""
+    exc.overloaded = True
+    return exc

@@ -42,8 +42,8 @@ _COUNTED = (
 
 
 def counts_against_backend(exc: BaseException) -> bool:
-    """Whether a failure says the backend itself is unwell."""
-    return isinstance(exc, _COUNTED)
+    """Whether a failure says the backend itself is unwell (busy is not unwell)."""
+    return isinstance(exc, _COUNTED) and not getattr(exc, "overloaded", False)
 
 
 class CircuitBreaker:
