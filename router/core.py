@@ -111,6 +111,7 @@ class Router:
         self.budget = Budgets(budget_store)
         self._conversations = ConversationTiers()
         self._described: dict[str, dict[str, Any]] = {}
+        self._closed = False
 
     # --- construction -----------------------------------------------------------------
 
@@ -319,14 +320,22 @@ class Router:
         return AsyncRoutedStream(self._start(messages, team, labels, conversation_id, params, True))
 
     def close(self) -> None:
-        """Close every backend."""
-        for b in self._backends.values():
-            b.close()
+        """Close every backend (each one, even when closing another fails). Later calls
+        raise :class:`~router.errors.RouterClosed`."""
+        self._closed = True
+        _close_all([b.close for b in self._backends.values()])
 
     async def aclose(self) -> None:
         """The async twin of :meth:`close`."""
+        self._closed = True
+        failure: BaseException | None = None
         for b in self._backends.values():
-            await b.aclose()
+            try:
+                await b.aclose()
+            except Exception as exc:  # close the others, then report the first failure
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
     def __enter__(self) -> Router:
         return self
@@ -363,6 +372,8 @@ class Router:
         stream: bool,
     ) -> Call:
         """Validate, classify and decide; the returned :class:`Call` runs the attempts."""
+        if self._closed:
+            raise errors.RouterClosed("this router is closed; build a new one")
         started = time.perf_counter()
         request = parse_request(messages, **params)
         tp = self._team(team)
@@ -453,6 +464,17 @@ class Router:
         if TIER_RANK[required] > TIER_RANK[tier]:
             tier = required
         self._conversations.remember(tp.team, cid, tier)
+
+
+def _close_all(closers: Sequence[Any]) -> None:
+    failure: BaseException | None = None
+    for close in closers:
+        try:
+            close()
+        except Exception as exc:  # close the others, then report the first failure
+            failure = failure or exc
+    if failure is not None:
+        raise failure
 
 
 def _check_arguments(

@@ -7,6 +7,7 @@
     ├── PolicyError               a bad policy or router configuration file (file:line)
     │   └── ConfigError           ... specifically the router configuration file
     ├── UnknownTeam               no policy for the team asked for
+    ├── RouterClosed              the router was closed
     ├── NoRouteAvailable          every candidate excluded; lists each with its reasons
     ├── BudgetExceeded            the team budget is spent and the policy says reject
     ├── DeadlineExceeded          the request's overall deadline passed
@@ -81,6 +82,10 @@ class PolicyError(RouterError, ValueError):
 
 class ConfigError(PolicyError):
     """The router configuration file (backends) is invalid."""
+
+
+class RouterClosed(RouterError):
+    """The router was closed (:meth:`~router.Router.close`); build a new one."""
 
 
 class UnknownTeam(RouterError, KeyError):

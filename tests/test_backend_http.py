@@ -240,7 +240,14 @@ def test_loop_client_keeps_one_client_per_running_loop() -> None:
     assert a is b and made == [a]
     c, _ = asyncio.run(twice())  # another loop: a fresh client, never the old loop's
     assert c is not a and len(made) == 2
-    assert cache.take() is c and cache.take() is None
+    assert cache.take() is None  # outside a loop: no pool to close here, all forgotten
+
+    async def take_own() -> tuple[object, object | None]:
+        own = cache.get()
+        return own, cache.take()  # in a loop: its own pool, to close there
+
+    own, taken = asyncio.run(take_own())
+    assert taken is own and own not in (a, c) and len(made) == 3
     with pytest.raises(RuntimeError):
         cache.get()  # outside a running loop there is no pool to hand out
 

@@ -181,3 +181,48 @@ def test_async_calls_work_from_one_event_loop_after_another(cloud) -> None:
     first, client = asyncio.run(call())
     second, other = asyncio.run(call())  # the first loop is closed: its client is not reused
     assert first == second == STUB_REPLY and other is not client
+
+
+def test_a_closed_backend_raises_instead_of_reopening(cloud) -> None:
+    import asyncio
+
+    assert cloud.chat(req()).text == STUB_REPLY
+    cloud.close()
+    with pytest.raises(errors.BackendUnavailable, match="closed"):
+        cloud.chat(req())
+    with pytest.raises(errors.BackendUnavailable, match="closed"):
+        asyncio.run(cloud.achat(req()))
+    assert cloud._client is None  # no new client was built
+
+
+def test_threads_making_their_first_call_at_once_share_one_client(openai_stub) -> None:
+    import threading
+
+    import openai
+
+    built: list[object] = []
+    real = openai.OpenAI
+
+    class Counting(real):  # type: ignore[misc, valid-type]
+        def __init__(self, *a, **kw) -> None:
+            built.append(self)
+            super().__init__(*a, **kw)
+
+    b = OpenAIBackend.from_spec(stub_spec(openai_stub))
+    start = threading.Barrier(8)
+
+    def first_call() -> None:
+        start.wait()
+        b._sync()
+
+    openai.OpenAI = Counting
+    try:
+        threads = [threading.Thread(target=first_call) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        openai.OpenAI = real
+        b.close()
+    assert len(built) == 1

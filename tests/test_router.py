@@ -361,3 +361,53 @@ def test_labels_that_differ_only_in_case_are_an_error_not_a_silent_choice() -> N
     r = router_with(three_tiers())
     with pytest.raises(InvalidRequest, match="given twice"):
         r.chat("hi", labels={"Sensitivity": "confidential", "sensitivity": "public"})
+
+
+def test_a_closed_router_says_so_at_once_and_leaves_its_backends_alone() -> None:
+    from router import RouterClosed
+
+    backends = three_tiers()
+    r = router_with(backends)
+    r.close()
+    for _ in range(6):  # enough failures to open a circuit, were they counted
+        with pytest.raises(RouterClosed):
+            r.chat("Hello")
+    with pytest.raises(RouterClosed):
+        r.stream("Hello")
+    with pytest.raises(RouterClosed):
+        asyncio.run(r.achat("Hello"))
+    assert all(b.calls == 0 for b in backends)
+    assert all(b.state == "closed" for b in r.health.breakers.values())
+
+
+def test_aclose_closes_every_backend_even_when_one_fails() -> None:
+    class Broken(FakeBackend):
+        async def aclose(self) -> None:
+            raise RuntimeError("event loop is closed")
+
+    broken, other = Broken("broken", tier="small"), FakeBackend("other", tier="large")
+    r = router_with([broken, other])
+    with pytest.raises(RuntimeError):
+        asyncio.run(r.aclose())
+    assert other.closed
+
+
+def test_each_event_loop_gets_one_async_client_of_its_own() -> None:
+    """Two loops taking turns (a router shared by two threads) keep one pool each
+    instead of rebuilding one on every switch."""
+    from router.backends.base import LoopClient
+
+    made: list[object] = []
+    clients = LoopClient(lambda: made.append(object()) or made[-1])
+
+    async def get() -> object:
+        return clients.get()
+
+    a, b = asyncio.new_event_loop(), asyncio.new_event_loop()
+    try:
+        seen = [loop.run_until_complete(get()) for loop in (a, b, a, b, a)]
+    finally:
+        a.close()
+        b.close()
+    assert len(made) == 2
+    assert seen[0] is seen[2] is seen[4] and seen[1] is seen[3] and seen[0] is not seen[1]

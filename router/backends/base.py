@@ -13,6 +13,7 @@ import contextlib
 import random
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -153,32 +154,43 @@ class Backend:
 class LoopClient(Generic[_C]):
     """The async client of the running event loop, made by ``factory`` on first use.
 
-    Pooled connections cannot move between event loops, so a call from another loop than
-    the last one gets a fresh client; the previous loop's client is dropped (with its loop,
-    whose connections are gone anyway). Network backends keep one of these for their async
-    calls.
+    Pooled connections cannot move between event loops, so each loop gets its own client,
+    kept while the loop lives (a router shared by two threads, each with its loop, keeps two
+    pools instead of rebuilding one on every switch). Network backends keep one of these
+    for their async calls.
     """
 
-    __slots__ = ("_client", "_factory", "_loop")
+    __slots__ = ("_clients", "_factory", "_lock")
 
     def __init__(self, factory: Callable[[], _C]) -> None:
         self._factory = factory
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._client: _C | None = None
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _C] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._lock = threading.Lock()
 
     def get(self) -> _C:
         """The running loop's client (call from a coroutine)."""
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            client = self._factory()
-            self._loop, self._client = loop, client
-            return client
-        return self._client
+        client = self._clients.get(loop)
+        if client is None:
+            with self._lock:  # two tasks of one loop, or two loops at once: one client each
+                client = self._clients.get(loop)
+                if client is None:
+                    client = self._clients[loop] = self._factory()
+        return client
 
     def take(self) -> _C | None:
-        """Forget the client and return it (``None`` if there was none), to close it."""
-        client, self._loop, self._client = self._client, None, None
-        return client
+        """Forget every client and return the running loop's (``None`` outside a loop or
+        when it has none), to close it there. Other loops' pools belong to those loops and
+        are only dropped."""
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        with self._lock:
+            clients, self._clients = self._clients, weakref.WeakKeyDictionary()
+        return clients.get(loop) if loop is not None else None
 
 
 _DONE = object()

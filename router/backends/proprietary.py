@@ -22,6 +22,7 @@ retries are off (``max_retries=0``): the router alone decides about retries and 
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
@@ -64,6 +65,8 @@ class OpenAIBackend(Backend):
         self.key_env = spec.api_key_env or DEFAULT_KEY_ENV
         self._client: Any = None
         self._aclients: LoopClient[Any] = LoopClient(self._new_async)
+        self._lock = threading.Lock()
+        self._closed = False
 
     @classmethod
     def from_spec(cls, spec: BackendSpec) -> OpenAIBackend:
@@ -102,14 +105,24 @@ class OpenAIBackend(Backend):
         }
 
     def _sync(self) -> Any:
-        if self._client is None:
-            import openai
+        self._check_open()
+        client = self._client
+        if client is None:
+            with self._lock:  # threads making their first call at once build one client
+                if self._client is None:
+                    import openai
 
-            self._client = openai.OpenAI(**self._settings())
-        return self._client
+                    self._client = openai.OpenAI(**self._settings())
+                client = self._client
+        return client
 
     def _async(self) -> Any:
+        self._check_open()
         return self._aclients.get()  # one pool per event loop
+
+    def _check_open(self) -> None:
+        if self._closed:  # a closed backend does not quietly open new pools
+            raise errors.BackendUnavailable("backend is closed", backend=self.name)
 
     def _new_async(self) -> Any:
         import openai
@@ -247,16 +260,24 @@ class OpenAIBackend(Backend):
         return _describe(self.spec, self.options)
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
-        self._aclients.take()  # async pools belong to their loop; see aclose()
+        """Close the sync client. Async pools belong to their event loop: close them with
+        :meth:`aclose` from that loop; here they are only dropped. A closed backend raises
+        :class:`~router.errors.BackendUnavailable`."""
+        self._closed = True
+        with self._lock:
+            client, self._client = self._client, None
+        if client is not None:
+            client.close()
+        self._aclients.take()
 
     async def aclose(self) -> None:
+        self._closed = True
         client = self._aclients.take()
-        if client is not None:
-            await client.close()
-        self.close()
+        try:
+            if client is not None:
+                await client.close()
+        finally:
+            self.close()
 
 
 def _describe(spec: BackendSpec, o: OpenAIOptions) -> dict[str, Any]:
