@@ -217,6 +217,19 @@ def test_latency_target_skips_slow_backends_once_observed() -> None:
     assert BackendState().available
 
 
+def test_a_stale_latency_prediction_is_dropped_so_a_slow_backend_is_tried_again() -> None:
+    now = [0.0]
+    t = LatencyTracker(stale_after_s=60.0, clock=lambda: now[0])
+    t.observe(total_s=0.4, ttft_s=None, output_tokens=10)  # one slow answer
+    assert t.predict_ms(10) == pytest.approx(400)
+    now[0] = 59.0
+    assert t.predict_ms(10) == pytest.approx(400)
+    now[0] = 61.0  # nothing observed for a minute: no prediction, the backend is tried again
+    assert t.predict_ms(10) is None
+    t.observe(total_s=0.05, ttft_s=None, output_tokens=10)
+    assert t.predict_ms(10) is not None
+
+
 # --- budgets --------------------------------------------------------------------------
 
 

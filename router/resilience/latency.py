@@ -7,13 +7,17 @@ Prediction for a request expecting ``n`` output tokens::
 
 scaled by the requests queued ahead of it in this process. Before any observation, a prior
 stands in: ``expected_latency_ms`` from the configuration, else an estimate from the
-model's metadata (:func:`prior_from_metadata`); the first observation replaces it.
+model's metadata (:func:`prior_from_metadata`); the first observation replaces it. A
+prediction from observations older than a minute is dropped (see :meth:`LatencyTracker.
+predict_ms`), so a backend excluded for one slow answer is tried again.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -60,9 +64,20 @@ def _pct(values: list[float], q: float) -> float | None:
 class LatencyTracker:
     """Latency statistics of one backend. Thread-safe."""
 
-    def __init__(self, prior_ms: float | None = None, alpha: float = 0.2, window: int = 256):
+    def __init__(
+        self,
+        prior_ms: float | None = None,
+        alpha: float = 0.2,
+        window: int = 256,
+        *,
+        stale_after_s: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.alpha = alpha
         self.prior_ms = prior_ms
+        self.stale_after_s = stale_after_s
+        self._clock = clock
+        self._last_at: float | None = None
         self._ttft: deque[float] = deque(maxlen=window)
         self._tpot: deque[float] = deque(maxlen=window)
         self._total: deque[float] = deque(maxlen=window)
@@ -87,6 +102,7 @@ class LatencyTracker:
         """Record one successful call (seconds; ``ttft_s`` is known for streams)."""
         total_ms = total_s * 1000.0
         with self._lock:
+            self._last_at = self._clock()
             self._total.append(total_ms)
             self._total_ewma = self._ewma(self._total_ewma, total_ms)
             if ttft_s is not None:
@@ -103,8 +119,14 @@ class LatencyTracker:
             self._ttft_ewma = self._ewma(self._ttft_ewma, ttft_ms)
 
     def predict_ms(self, output_tokens: int, queue_depth: int = 0) -> float | None:
-        """Predicted time to a complete answer, or ``None`` with no data and no prior."""
+        """Predicted time to a complete answer, or ``None`` with no data and no prior, or
+        when the last observation is older than ``stale_after_s``: a backend excluded for
+        being slow gets no new observations, so an old prediction would exclude it for
+        good; once stale, the next request tries it again and measures afresh."""
         ttft, tpot, total = self._ttft_ewma, self._tpot_ewma, self._total_ewma
+        last = self._last_at
+        if last is not None and self._clock() - last > self.stale_after_s:
+            return None
         if ttft is None:
             if self.prior_ms is None:
                 return None
