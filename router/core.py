@@ -359,7 +359,13 @@ class Router:
         exhausted = self.budget.exhausted(tp)
         states = self._states(c.max_output_tokens or tp.policy.cost.assumed_output_tokens)
         return decide(
-            c, tp, self._specs, states, previous_tier=previous, budget_exhausted=exhausted
+            c,
+            tp,
+            self._specs,
+            states,
+            previous_tier=previous,
+            budget_exhausted=exhausted,
+            budget_left=self.budget.left(tp) if exhausted is None else None,
         )
 
     def _start(
@@ -425,8 +431,9 @@ class Router:
         def recheck(spec: BackendSpec) -> list[str]:
             state = self.health.state(spec.name, self._backends[spec.name], output)
             exhausted = self.budget.exhausted(tp)
+            left = self.budget.left(tp) if exhausted is None else None
             cost = estimate_cost(spec, c, tp)  # type: ignore[arg-type]
-            return exclusions(spec, c, tp, verdict, state, cost, exhausted)  # type: ignore[arg-type]
+            return exclusions(spec, c, tp, verdict, state, cost, exhausted, left)  # type: ignore[arg-type]
 
         return recheck
 

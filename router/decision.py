@@ -224,6 +224,7 @@ def exclusions(
     state: BackendState | None,
     cost: float,
     budget_exhausted: str | None,
+    budget_left: tuple[str, float] | None = None,
 ) -> list[str]:
     """Every reason ``spec`` may not serve this request (empty when it may)."""
     policy = team.policy
@@ -265,6 +266,13 @@ def exclusions(
             out.append(
                 f"team {name} {budget_exhausted} budget is spent; policy degrades to free backends"
             )
+    elif budget_left is not None and cost > budget_left[1] and cost > 0:
+        period, left = budget_left
+        if policy.cost.on_budget_exhausted == "degrade":  # under reject, chat raises instead
+            out.append(
+                f"team {name} {period} budget cannot cover this call: estimated ${cost:.6f}, "
+                f"${left:.6f} left; policy degrades to cheaper backends"
+            )
     if state is not None:
         if not state.available:
             out.append(state.reason or "backend unavailable")
@@ -289,13 +297,16 @@ def decide(
     *,
     previous_tier: str | None = None,
     budget_exhausted: str | None = None,
+    budget_left: tuple[str, float] | None = None,
 ) -> Decision:
     """Rank ``backends`` for this request under ``team``'s policy. Pure and deterministic.
 
     ``states`` holds health and latency predictions by backend name (missing: healthy, no
     prediction). ``previous_tier`` is the tier that served the conversation's last turn, for
     stickiness. ``budget_exhausted`` names the spent budget period ("daily" or "monthly"),
-    after which only backends that cost nothing remain.
+    after which only backends that cost nothing remain. ``budget_left`` is the period with
+    the least left and that amount: under ``degrade``, a backend whose worst case costs more
+    is excluded, as the reservation before sending would refuse it.
     """
     states = states or {}
     verdict = privacy_verdict(classification, team)
@@ -311,7 +322,14 @@ def decide(
     for index, spec in enumerate(backends):
         cost = estimate_cost(spec, classification, team)
         why = exclusions(
-            spec, classification, team, verdict, states.get(spec.name), cost, budget_exhausted
+            spec,
+            classification,
+            team,
+            verdict,
+            states.get(spec.name),
+            cost,
+            budget_exhausted,
+            budget_left,
         )
         rank = TIER_RANK[spec.tier]
         if strict and rank < floor_rank:

@@ -260,15 +260,22 @@ def test_a_stream_cut_after_tokens_is_charged_for_what_it_delivered() -> None:
     assert route.cost_usd == pytest.approx(spent)
 
 
+class _SpentElsewhere(MemoryBudgetStore):
+    """A shared store another process fills between the decision and the reservation."""
+
+    def try_reserve(self, limits, amount):  # type: ignore[no-untyped-def]
+        return False
+
+
 def test_a_budget_refusal_before_sending_does_not_use_up_max_attempts() -> None:
     tp = policy(
-        "cost: {daily_budget_usd: 0.000001, on_budget_exhausted: degrade}\n"
+        "cost: {daily_budget_usd: 1, on_budget_exhausted: degrade}\n"
         "routing: {max_attempts: 1, backoff_initial_ms: 1}"
     )
     price = Price(input_per_mtok=100.0, output_per_mtok=100.0)
     paid = FakeBackend("paid", tier="large", price=price)
     free = FakeBackend("free", tier="small", reply="free answer")
-    r = router_with([paid, free], tp, complexity=0.9)
+    r = router_with([paid, free], tp, complexity=0.9, budget_store=_SpentElsewhere())
     resp = r.chat("Q" * 200, team="team")
     assert resp.text == "free answer" and paid.calls == 0
     assert [(a.backend, a.outcome) for a in resp.route.attempts] == [
@@ -672,3 +679,22 @@ def test_a_busy_backend_is_skipped_without_a_retry_and_without_opening_its_circu
     assert r.health.breakers["local"].state == "closed"
     assert not counts_against_backend(busy) and not is_retryable(busy)
     assert counts_against_backend(errors.BackendUnavailable("refused", backend="local"))
+
+
+def test_explain_and_the_route_show_a_backend_the_budget_left_cannot_cover() -> None:
+    # Each call reserves ~$0.0087 (400 characters plus the 256-token allowance) and costs
+    # ~$0.001: after four calls what is left cannot cover a fifth.
+    tp = policy("cost: {daily_budget_usd: 0.012, on_budget_exhausted: degrade}")
+    price = Price(input_per_mtok=10.0, output_per_mtok=30.0)
+    cloud = FakeBackend("cloud", tier="proprietary", zone="remote", price=price, reply="c")
+    local = FakeBackend("local", tier="large", reply="l")
+    r = router_with([cloud, local], tp, complexity=0.9)
+    prompt = "Q" * 400
+    served = [r.chat(prompt, team="team").route.backend for _ in range(6)]
+    assert served[0] == "cloud" and served[-1] == "local"
+    explained = r.explain(prompt, team="team")
+    answer = r.chat(prompt, team="team")
+    assert explained.backend == answer.route.backend == "local"
+    why = next(c.reasons for c in answer.route.candidates if c.backend == "cloud")
+    assert "daily budget cannot cover this call" in why[0]
+    assert [a.backend for a in answer.route.attempts] == ["local"]  # no refused attempt

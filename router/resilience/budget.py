@@ -114,6 +114,15 @@ class Budgets:
                 return period, limit, max(limit - used, 0.0)
         return None
 
+    def left(self, team: TeamPolicy) -> tuple[str, float] | None:
+        """The period with the least left and that amount (``None`` without a budget)."""
+        least: tuple[str, float] | None = None
+        for key, limit, period in self._limits(team):
+            left = max(limit - self.store.used(key), 0.0)
+            if least is None or left < least[1]:
+                least = (period, left)
+        return least
+
     def exhausted(self, team: TeamPolicy) -> str | None:
         """The first budget period that is fully used ("daily" or "monthly"), if any."""
         for key, limit, period in self._limits(team):
