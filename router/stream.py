@@ -15,6 +15,7 @@ reason delivered a whole answer and ends normally.
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -328,17 +329,37 @@ class RoutedStream:
         self._call = call
         self._it = StreamDriver(call).sync()
         self._started = False
+        self._lock = threading.Lock()
+        self._reading = False  # a thread is inside __next__
+        self._stopped = False  # close() was called
 
     def __iter__(self) -> RoutedStream:
         return self
 
     def __next__(self) -> ChatCompletionChunk:
-        self._started = True
-        return next(self._it)
+        with self._lock:
+            if self._stopped:
+                raise StopIteration
+            self._started = self._reading = True
+        try:
+            chunk = next(self._it)
+        finally:
+            with self._lock:
+                self._reading = False
+        if self._stopped:  # closed from another thread while this one read
+            self._it.close()
+            raise StopIteration
+        return chunk
 
     def close(self) -> None:
-        if not self._started:
-            self._started = True
+        """End the stream. From another thread than the one reading it (a "stop" button),
+        the stream ends at its next chunk, in the reading thread."""
+        with self._lock:
+            self._stopped = True
+            if self._reading:
+                return
+            started, self._started = self._started, True
+        if not started:
             self._call.__exit__(None, None, None)
         self._it.close()
 

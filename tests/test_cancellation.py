@@ -56,3 +56,26 @@ async def test_cancelling_a_stream_pulled_from_a_thread_cancels_the_request() ->
     assert r.health.breakers["slow"].state == "closed"
     assert not any(failed for _, failed in r.health.breakers["slow"]._outcomes)
     assert await asyncio.to_thread(slow.finished.wait, 5.0)  # closed once next() returned
+
+
+def test_a_stream_closed_from_another_thread_ends_at_its_next_chunk() -> None:
+    """A "stop" button: one thread reads the stream, another closes it."""
+    slow = FakeBackend("slow", latency_ms=300, reply="x" * 64)
+    r = router_with([slow])
+    stream = r.stream("hi")
+    got: list[object] = []
+
+    def read() -> None:
+        try:
+            got.extend(stream)
+            got.append("end")
+        except Exception as exc:  # the test fails on any error, below
+            got.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    time.sleep(0.1)  # the reader is inside next(), waiting for the backend
+    stream.close()  # used to raise ValueError: generator already executing
+    reader.join(timeout=10)
+    assert got[-1] == "end" and len(got) <= 2  # at most the chunk in flight, then the end
+    assert r.health.latency["slow"].in_flight == 0
