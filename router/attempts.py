@@ -219,6 +219,8 @@ class Call:
         assert route is not None
         route.backend, route.tier, route.zone = spec.name, spec.tier, spec.zone
         route.attempts = self.plan.attempts
+        if self.plan.skipped:
+            route.skipped = self.plan.skipped_candidates()
         cost = _cost(spec, usage)
         # No usage reported: the budget is still charged an estimate, but the route's cost
         # (and telemetry's cost.actual_usd) stays empty rather than pass an estimate off

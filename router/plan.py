@@ -147,6 +147,13 @@ class AttemptPlan:
                 nxt = "fallback"
         return nxt
 
+    def skipped_candidates(self) -> list[Candidate]:
+        """The candidates passed over so far, each with why (not eligible)."""
+        return [
+            Candidate(c.backend, c.tier, c.zone, False, why, c.estimated_cost_usd)
+            for c, why in self.skipped
+        ]
+
     @property
     def has_retry(self) -> bool:
         return self._retry is not None
@@ -173,12 +180,9 @@ class AttemptPlan:
                 attempts=tried,
             )
         if not tried:
-            skipped = tuple(
-                Candidate(c.backend, c.tier, c.zone, False, why, c.estimated_cost_usd)
-                for c, why in self.skipped
-            )
             return errors.NoRouteAvailable(
-                "no allowed backend is left for this request", skipped + candidates
+                "no allowed backend is left for this request",
+                tuple(self.skipped_candidates()) + candidates,
             )
         summary = ", ".join(f"{a.backend}: {a.error_type}" for a in tried if a.outcome == "error")
         return errors.AllAttemptsFailed(

@@ -44,7 +44,8 @@ class RouteRecord:
 
     ``backend``/``tier``/``zone`` are where the answer came from (after any fallback);
     ``candidates`` lists every backend considered, with the reasons each was ranked or
-    excluded; ``attempts`` every try in order.
+    excluded; ``attempts`` every try in order; ``skipped`` the ranked candidates the plan
+    passed over, with why.
     """
 
     team: str
@@ -59,6 +60,10 @@ class RouteRecord:
     estimated_cost_usd: float
     cost_usd: float | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    skipped: list[Candidate] = field(default_factory=list)
+    """Ranked candidates passed over while the plan ran, each with why: a re-check before
+    sending (a circuit that opened, a budget, the privacy guard) or a context window no
+    larger than one that was too small."""
     events: list[str] = field(default_factory=list)
     redacted: dict[str, int] = field(default_factory=dict)
     overhead_ms: float = 0.0
@@ -109,6 +114,7 @@ class RouteRecord:
             "estimated_cost_usd": round(self.estimated_cost_usd, 8),
             "cost_usd": None if self.cost_usd is None else round(self.cost_usd, 8),
             "attempts": [a.to_dict() for a in self.attempts],
+            "skipped": [c.to_dict() for c in self.skipped],
             "events": list(self.events),
             "redacted": dict(self.redacted),
             "overhead_ms": round(self.overhead_ms, 4),

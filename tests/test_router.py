@@ -411,3 +411,15 @@ def test_each_event_loop_gets_one_async_client_of_its_own() -> None:
         b.close()
     assert len(made) == 2
     assert seen[0] is seen[2] is seen[4] and seen[1] is seen[3] and seen[0] is not seen[1]
+
+
+def test_the_route_says_which_ranked_candidates_the_plan_passed_over_and_why() -> None:
+    a = FakeBackend("a", tier="large", context_window=8192, script=["context_too_long"])
+    b = FakeBackend("b", tier="large", context_window=4096)  # no larger than a's: pointless
+    c = FakeBackend("c", tier="small", context_window=32768)
+    resp = router_with([a, b, c], complexity=0.6).chat("hello")
+    assert resp.route.backend == "c" and b.calls == 0
+    skipped = resp.route.to_dict()["skipped"]
+    assert [s["backend"] for s in skipped] == ["b"]
+    assert "context window 4096" in skipped[0]["reasons"][0] and not skipped[0]["eligible"]
+    assert router_with(three_tiers()).chat("hi").route.to_dict()["skipped"] == []
