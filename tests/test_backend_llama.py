@@ -229,6 +229,26 @@ def test_close_refuses_new_work(tiny_models) -> None:
     b.close()  # twice is fine
 
 
+def test_aclose_waits_for_the_workers_off_the_event_loop(tiny_models) -> None:
+    b = LlamaCppBackend.from_spec(tiny_spec(tiny_models.dense, preload=True))
+    closed_in: list[threading.Thread] = []
+    close = b.close
+
+    def recording_close() -> None:
+        closed_in.append(threading.current_thread())
+        close()
+
+    b.close = recording_close  # type: ignore[method-assign]
+
+    async def main() -> threading.Thread:
+        await b.aclose()
+        return threading.current_thread()
+
+    loop_thread = asyncio.run(main())
+    assert closed_in and closed_in[0] is not loop_thread  # the loop kept running meanwhile
+    assert not b.health().ok
+
+
 def test_an_async_stream_whose_event_loop_closed_leaves_the_worker_alive(tiny_models) -> None:
     b = LlamaCppBackend.from_spec(tiny_spec(tiny_models.moe, preload=True))
 

@@ -346,6 +346,11 @@ class InProcessBackend(Backend, Generic[SlotT]):
         finally:
             job.cancelled = True
 
+    async def aclose(self) -> None:
+        """:meth:`close` in a worker thread: waiting for the model threads to stop must not
+        stall the event loop."""
+        await asyncio.to_thread(self.close)
+
     def close(self) -> None:
         """Stop the workers (a running job stops at its next token) and free the models."""
         with self._cond:

@@ -61,6 +61,8 @@ class OpenAIBackend(Backend):
 
     def __init__(self, spec: BackendSpec, options: OpenAIOptions) -> None:
         super().__init__(spec)
+        import openai  # noqa: F401  (here, not in the first achat: the import stalls a loop)
+
         self.options = options
         self.key_env = spec.api_key_env or DEFAULT_KEY_ENV
         self._client: Any = None
