@@ -65,7 +65,9 @@ class LabelRule(BaseModel):
 
     model_config = _STRICT
     privacy: PrivacyAction | None = Field(
-        default=None, description="Privacy action for requests carrying this label value."
+        default=None,
+        description="Privacy action for requests carrying this label value. A label has no "
+        "value to redact, so redact acts as local_only here.",
     )
     min_tier: Tier | None = Field(
         default=None,
