@@ -109,9 +109,7 @@ class Call:
                     raise errors.BudgetExceeded(
                         f"{why} (policy: reject)", team=tp.team, period=spent or period
                     )
-                if not self._degraded:  # once per request, however many are refused
-                    self._degraded = True
-                    ctx.observer.budget_degraded(ctx, spent or period)
+                self.degraded(spent or period)
                 refusal = errors.BudgetExceeded(why, team=tp.team, period=spent or period)
                 self._refused(step, refusal, None)
                 return None
@@ -133,6 +131,12 @@ class Call:
         return Prepared(
             outgoing, redaction, token, ctx.observer.headers(token), time.perf_counter()
         )
+
+    def degraded(self, period: str) -> None:
+        """Report that the budget degraded this request, once however often it does."""
+        if not self._degraded:
+            self._degraded = True
+            self.ctx.observer.budget_degraded(self.ctx, period)
 
     def _refused(self, step: Step, exc: BaseException, reservation: Any) -> None:
         """Nothing was sent to ``step``'s backend (the budget or the privacy guard said

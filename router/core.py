@@ -406,7 +406,10 @@ class Router:
             decision, tp.policy, self._spec_by_name, self._rechecker(ctx), time.monotonic()
         )
         ctx.route.overhead_ms = (time.perf_counter() - started) * 1000.0
-        return Call(self, ctx, request, plan)
+        call = Call(self, ctx, request, plan)
+        if decision.budget_degraded:  # priced backends were left out for the budget
+            call.degraded(decision.budget_degraded)
+        return call
 
     def _raise_no_route(self, decision: Decision, tp: TeamPolicy) -> None:
         exhausted = self.budget.exhausted(tp)

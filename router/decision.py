@@ -99,6 +99,9 @@ class Decision:
     excluded: tuple[Candidate, ...]
     reasons: tuple[str, ...]
     privacy: PrivacyVerdict = field(default_factory=PrivacyVerdict)
+    budget_degraded: str | None = None
+    """The budget period ("daily", "monthly") that excluded a priced backend under the
+    policy's ``degrade``, if any: the request was degraded to cheaper backends."""
 
     @property
     def chosen(self) -> Candidate | None:
@@ -317,6 +320,8 @@ def decide(
     # on for stickiness is a preference, not a requirement to enforce.
     floor = required_tier(classification, team)[0] if previous_tier and strict else need
     floor_rank = TIER_RANK[floor]
+    degrade = team.policy.cost.on_budget_exhausted == "degrade"
+    degraded: str | None = None
     eligible: list[tuple[tuple[Any, ...], BackendSpec, float, list[str]]] = []
     excluded: list[Candidate] = []
     for index, spec in enumerate(backends):
@@ -331,6 +336,11 @@ def decide(
             budget_exhausted,
             budget_left,
         )
+        if why and cost > 0 and degrade and degraded is None:
+            if budget_exhausted:
+                degraded = budget_exhausted
+            elif budget_left is not None and cost > budget_left[1]:
+                degraded = budget_left[0]
         rank = TIER_RANK[spec.tier]
         if strict and rank < floor_rank:
             why.append(f"tier {spec.tier} is below required tier {floor} (policy strict)")
@@ -352,7 +362,9 @@ def decide(
         ranked.append(Candidate(spec.name, spec.tier, spec.zone, True, why, cost, i, redact))
     reasons += _summary(need, ranked, excluded, backends)
     reasons += list(verdict.redact_reasons)
-    return Decision(team.team, need, tuple(ranked), tuple(excluded), tuple(reasons), verdict)
+    return Decision(
+        team.team, need, tuple(ranked), tuple(excluded), tuple(reasons), verdict, degraded
+    )
 
 
 _NOTHING: frozenset[str] = frozenset()

@@ -177,6 +177,34 @@ def test_budget_degrade_and_queue_depth_hooks(otel: Otel) -> None:
 def test_a_request_degraded_past_several_priced_backends_counts_once_and_moves_thrice(
     otel: Otel,
 ) -> None:
+    """Reservations refused at sending time (a shared budget another process filled after
+    the decision): each refused backend is a move to the next, and the degradation is
+    counted once."""
+    from router import Price
+    from router.resilience.budget import MemoryBudgetStore
+
+    class SpentElsewhere(MemoryBudgetStore):
+        def try_reserve(self, limits, amount):  # type: ignore[no-untyped-def]
+            return False
+
+    tp = policy("cost: {daily_budget_usd: 1, on_budget_exhausted: degrade}", team="t")
+    price = Price(input_per_mtok=100.0, output_per_mtok=100.0)
+    priced = [FakeBackend(f"paid{i}", tier="large", price=price) for i in range(3)]
+    backends = [*priced, FakeBackend("free", tier="small")]
+    r = routed(otel, backends, tp, complexity=0.9, budget_store=SpentElsewhere())
+    route = r.chat("Hello", team="t").route
+    assert route.backend == "free"
+    req = otel.request_span()
+    events = [e for e in req.events if e.name == A.EVENT_BUDGET_DEGRADED]
+    (b,) = otel.points(A.METRIC_BUDGET_DEGRADED)
+    assert len(events) == 1 and b.value == 1
+    moves = [e for e in req.events if e.name == A.EVENT_FALLBACK]
+    assert req.attributes[A.FALLBACKS] == route.fallbacks == len(moves) == 3
+
+
+def test_a_request_the_decision_degraded_is_counted_once_without_moves(otel: Otel) -> None:
+    """A spent budget: the decision leaves the priced backends out, the request goes
+    straight to the free one, and telemetry still says the budget degraded it."""
     from router import Price
 
     tp = policy("cost: {daily_budget_usd: 0.000001, on_budget_exhausted: degrade}", team="t")
@@ -184,14 +212,11 @@ def test_a_request_degraded_past_several_priced_backends_counts_once_and_moves_t
     priced = [FakeBackend(f"paid{i}", tier="large", price=price) for i in range(3)]
     r = routed(otel, [*priced, FakeBackend("free", tier="small")], tp, complexity=0.9)
     route = r.chat("Hello", team="t").route
-    assert route.backend == "free"
+    assert route.backend == "free" and route.fallbacks == 0
     req = otel.request_span()
     events = [e for e in req.events if e.name == A.EVENT_BUDGET_DEGRADED]
     (b,) = otel.points(A.METRIC_BUDGET_DEGRADED)
     assert len(events) == 1 and b.value == 1
-    # Each refused backend was a move to the next, as the route record counts them.
-    moves = [e for e in req.events if e.name == A.EVENT_FALLBACK]
-    assert req.attributes[A.FALLBACKS] == route.fallbacks == len(moves) == 3
 
 
 # --- propagation, sampling, no SDK ---------------------------------------------------------
