@@ -261,7 +261,12 @@ class Router:
         """The async twin of :meth:`chat`; the same decision and plan drive both."""
         if params.get("stream"):
             raise errors.InvalidRequest("use Router.astream() for streaming", field="stream")
-        with self._start(messages, team, labels, conversation_id, params, False) as call:
+        args = (messages, team, labels, conversation_id, params, False)
+        if _rough_size(messages) > OFF_LOOP_CHARS:  # classifying it would stall the loop
+            call = await self._start_off_loop(args)
+        else:
+            call = self._start(*args)
+        with call:
             while (step := call.next()) is not None:
                 if step.delay_s:
                     await asyncio.sleep(step.delay_s)
@@ -411,6 +416,22 @@ class Router:
             call.degraded(decision.budget_degraded)
         return call
 
+    async def _start_off_loop(self, args: tuple[Any, ...]) -> Call:
+        """:meth:`_start` in a worker thread. A caller cancelled meanwhile does not leave
+        the request unfinished: the call is ended (observers told) when the thread is done."""
+        task = asyncio.ensure_future(asyncio.to_thread(self._start, *args))
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+
+            def end(t: asyncio.Future[Call]) -> None:
+                if not t.cancelled() and t.exception() is None:
+                    gone = asyncio.CancelledError()
+                    t.result().__exit__(type(gone), gone, None)
+
+            task.add_done_callback(end)
+            raise
+
     def _raise_no_route(self, decision: Decision, tp: TeamPolicy) -> None:
         exhausted = self.budget.exhausted(tp)
         if exhausted and tp.policy.cost.on_budget_exhausted == "reject":
@@ -516,6 +537,29 @@ def _check_arguments(
             raise errors.ConfigError(f"{name} must have the methods {', '.join(methods)}")
     if health is not None and not isinstance(health, HealthBook):
         raise errors.ConfigError("health must be a HealthBook")
+
+
+OFF_LOOP_CHARS = 50_000
+"""A request to ``achat`` longer than this (characters of message text) is validated and
+classified in a worker thread: on the event loop it would stall every other task for
+tens of milliseconds."""
+
+
+def _rough_size(messages: Any) -> int:
+    """The characters of text in ``messages``, cheaply (strings only; parts are counted)."""
+    if isinstance(messages, str):
+        return len(messages)
+    size = 0
+    if isinstance(messages, Sequence):
+        for m in messages:
+            content = m.get("content") if isinstance(m, Mapping) else None
+            if isinstance(content, str):
+                size += len(content)
+            elif isinstance(content, Sequence):
+                for part in content:
+                    text = part.get("text") if isinstance(part, Mapping) else None
+                    size += len(text) if isinstance(text, str) else 0
+    return size
 
 
 MAX_CONVERSATION_ID = 256

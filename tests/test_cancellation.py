@@ -79,3 +79,40 @@ def test_a_stream_closed_from_another_thread_ends_at_its_next_chunk() -> None:
     reader.join(timeout=10)
     assert got[-1] == "end" and len(got) <= 2  # at most the chunk in flight, then the end
     assert r.health.latency["slow"].in_flight == 0
+
+
+def test_a_long_achat_request_is_classified_off_the_event_loop() -> None:
+    """A request of hundreds of kilobytes takes tens of milliseconds to classify; on the
+    loop that would stall every other task. A cancelled caller still ends the request."""
+    from router import Observer
+    from router.core import OFF_LOOP_CHARS
+
+    class Seen(Observer):
+        def __init__(self) -> None:
+            self.started_in: list[threading.Thread] = []
+            self.finished: list[BaseException | None] = []
+
+        def request_started(self, ctx):  # type: ignore[no-untyped-def]
+            self.started_in.append(threading.current_thread())
+
+        def request_finished(self, ctx, error):  # type: ignore[no-untyped-def]
+            self.finished.append(error)
+
+    seen = Seen()
+    r = router_with([FakeBackend("a", reply="ok", context_window=10**7)], observer=seen)
+    big = "Please summarise this. " * (OFF_LOOP_CHARS // 20)
+
+    async def main() -> threading.Thread:
+        assert (await r.achat(big)).text == "ok"
+        assert (await r.achat("short")).text == "ok"
+        task = asyncio.ensure_future(r.achat(big))
+        await asyncio.sleep(0)  # the worker thread has the request
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.5)  # the thread finishes; the request is ended for observers
+        return threading.current_thread()
+
+    loop_thread = asyncio.run(main())
+    assert seen.started_in[0] is not loop_thread and seen.started_in[1] is loop_thread
+    assert len(seen.finished) == 3 and isinstance(seen.finished[2], asyncio.CancelledError)
