@@ -654,7 +654,8 @@ def test_a_long_number_in_chinese_text_without_a_phone_word_is_not_a_phone() -> 
     ("text", "value"),
     [
         ("My password is hunter2, why can't I log in?", "hunter2"),
-        ("the wifi password is Sommer2024!", "Sommer2024"),
+        ("the wifi password is Sommer2024!", "Sommer2024!"),
+        ("assistant: my password is Sommer2024.", "Sommer2024"),
         ('my password is "sunshine"', "sunshine"),
         ("Mein Passwort ist Geheim123.", "Geheim123"),
         ("Le mot de passe est Soleil2024", "Soleil2024"),
@@ -737,4 +738,18 @@ def test_more_layouts_of_birth_dates_cards_addresses_and_keys(text, cls, value) 
     ],
 )
 def test_ibans_with_dashes_and_phone_words_of_more_languages(text, cls, value) -> None:
+    assert_finds(text, cls, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "value"),
+    [
+        ("电话：13812345678", "phone", "13812345678"),  # a cue, a colon, then the number
+        ("手机号：138-1234-5678", "phone", "138-1234-5678"),
+        ("call me about order 4021 on 555-123-4567", "phone", "555-123-4567"),
+        ("my account number is +44 20 7946 0958", "phone", "+44 20 7946 0958"),
+        ("reference: +33 6 12 34 56 78", "phone", "+33 6 12 34 56 78"),
+    ],
+)
+def test_cjk_cues_before_a_colon_and_phone_layouts_no_reference_takes(text, cls, value):
     assert_finds(text, cls, value)

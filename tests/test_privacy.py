@@ -158,6 +158,20 @@ def test_a_value_written_only_escaped_is_found_and_kept_local(where, cls, text) 
     assert remote.calls == 0
 
 
+@pytest.mark.parametrize(
+    "text", ["password: Tr0ub4dor%26x please", "password=Sommer%2024", "api_key=Ab12Cd34%0AEf56"]
+)
+def test_a_secret_with_an_escape_inside_is_redacted_whole(text: str) -> None:
+    # Decoded, the value ends at the escape ('&', ' ', a newline); read raw it goes on.
+    remote = cloud()
+    r = router_with([remote], policy("privacy: {secret: redact}"), complexity=0.95)
+    r.chat(text, team="team")
+    body = remote.requests[0].messages[0].content
+    assert "[SECRET_1]" in body and "%" not in body.split("[SECRET_1]")[1][:1]
+    value = text.split("=", 1)[-1].split(": ", 1)[-1].split(" ")[0]
+    assert value not in body and value[-3:] not in body
+
+
 def test_a_value_after_a_json_newline_is_redacted_and_the_json_stays_valid() -> None:
     remote = cloud(reply="Write to [EMAIL_1].")
     r = router_with([remote], policy("privacy: {email: redact}"), complexity=0.95)

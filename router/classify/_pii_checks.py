@@ -41,6 +41,7 @@ _PHONE_INTL = re.compile(  # +44 20 7946 0958, +1 (555) 123-4567, 0049 30 123456
     r"(?:\+|00)[1-9]\d{0,2}(?:[ .\-]?\((?:0|\d{1,4})\))?(?:[ .\-/]?\d{1,6}){1,6}"
 )
 _PHONE_FMT = re.compile("|".join(N.PHONE_FORMATS))
+_PHONE_NANP = re.compile(N.PHONE_FORMATS[0])  # a layout no reference number takes
 _PHONE_ANY = re.compile(r"\(?\d{2,5}\)?(?:[ .\-/]?\d{2,5}){1,5}|\d{7,15}")
 _NONDIGIT = re.compile(r"\D+")
 _NONALNUM = re.compile(r"[^A-Z0-9]+")
@@ -88,8 +89,11 @@ def _classify(s: str, nd: int, ctx: str) -> _Hit | None:
         return None
     if 13 <= nd <= 19 and _CARD.fullmatch(s) and _card_ok(_NONDIGIT.sub("", s)):
         return ("credit_card", 0.95, "luhn")
-    if nd > 15 or ("r" in ctx and "p" not in ctx):  # a reference number, not a phone
+    if nd > 15:
         return None
+    if "r" in ctx and "p" not in ctx and s[0] != "+":  # "order number 0012 3456": a
+        # reference, not a phone; a "+" number or 555-123-4567 is a layout no reference takes
+        return ("phone", 0.8, "phone") if _PHONE_NANP.fullmatch(s) else None
     if s[0] == "+" or s[:2] == "00":  # international: + or 00, country code, groups
         ok = nd >= 8 and s[-2].isdigit() and _PHONE_INTL.fullmatch(s)  # not +35236450.6
         return ("phone", 0.9, "phone") if ok else None

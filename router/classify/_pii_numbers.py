@@ -72,12 +72,10 @@ def _identifiers(text: str, shape: bytes, cs: int, ce: int, words: list[str], ou
     prev = text[max(0, a - 2) : a].strip()
     ctx = "m" if (prev and prev[-1] in "$€£¥₹") or (words and words[-1] in _MONEY) else ""
     cues = _PHONE.intersection(words)
-    if not _REFERENCE.isdisjoint(words):  # "order number 4021 7789 1123": a reference
+    if not _REFERENCE.isdisjoint(words[-3:]):  # "order number 4021 7789 1123": a reference
         cues -= _NUMBER
         ctx += "r"
-    phone = bool(cues) or (
-        a and ord(text[a - 1]) >= 0x3000 and any(w in text[max(0, a - 12) : a] for w in _CJK)
-    )
+    phone = bool(cues) or _cjk_cue(text, a)
     ctx += "p" if phone else ""
     ctx += "s" if not _SSN.isdisjoint(words) else ""
     res = _classify(text[a:ce], shape.count(48, a, ce), ctx)
@@ -109,6 +107,17 @@ def _identifiers(text: str, shape: bytes, cs: int, ce: int, words: list[str], ou
         else:
             i += 1
     return last
+
+
+def _cjk_cue(text: str, a: int) -> bool:
+    """A Chinese, Japanese or Korean phone word just before ``a`` (a colon or spaces may
+    come between): "电话13812345678", "手机号：138-1234-5678"."""
+    k = a
+    while k and text[k - 1] in " :\t":
+        k -= 1
+    return (
+        bool(k) and ord(text[k - 1]) >= 0x3000 and any(w in text[max(0, k - 12) : k] for w in _CJK)
+    )
 
 
 def _glued(text: str, shape: bytes, a: int, ce: int, out: _Out) -> int:

@@ -77,13 +77,17 @@ def _prose(text: str, shape: bytes, out: _Out) -> None:
     "le mot de passe est ...". Only a value with a digit or a symbol, or a quoted one,
     counts: "the password is wrong" is not a password."""
     i = shape.find(b"ass")
-    while i > 0:
-        m = _PROSE.match(text, i - 1) if i < 2 or not text[i - 2].isalnum() else None
+    while i >= 0:
+        m = None
+        if i >= 1 and (i < 2 or not text[i - 2].isalnum()):  # "pass..." as a whole word
+            m = _PROSE.match(text, i - 1)
         if m is None and i >= 8 and text[i - 8 : i - 7] in "mM":
             m = _PROSE_FR.match(text, i - 8)
         if m is not None and (v := _VALUE.match(text, m.end() - 1)):
             g = 1 if v.group(1) is not None else 2 if v.group(2) is not None else 3
-            val = v.group(g).rstrip(".!?")
+            val = v.group(g)
+            if g == 3 and val.endswith("."):  # the end of the sentence, not of the password
+                val = val[:-1]
             bare = g == 3 and (val.isalpha() or len(val) < 4 or _CODE_LIKE(val))
             if not bare and val.lower() not in N.NOT_PASSWORDS and len(set(val)) >= 2:
                 out.append((v.start(g), v.start(g) + len(val), "secret", 0.8, "password"))

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from router.classify.complexity import ComplexityScorer, HeuristicScorer
-from router.classify.escapes import decode_escapes_with_positions, might_be_escaped
+from router.classify.escapes import decode_escapes_with_spans, might_be_escaped
 from router.classify.pii import Finding, find_pii
 from router.classify.task import classify_task
 from router.classify.types import Classification, Detection
@@ -70,22 +70,52 @@ def scan(text: str) -> list[Finding]:
     ``\\n`` or ``\\uXXXX``, a URL's ``%40``; see :mod:`router.classify.escapes`), on its
     decoded form too: a model reads ``"Contact:\\njane@example.com"`` in a tool result as an
     address on its own line, and ``J\\u00f6rg M\\u00fcller`` as "Jörg Müller". Values found
-    decoded are reported on their span in ``text``, and win over raw findings they overlap
-    (read raw, ``\\njane@example.com`` is the address ``njane@example.com``)."""
+    decoded are reported on their span in ``text``; see :func:`_merge` for overlaps."""
     found = find_pii(text)
     if not might_be_escaped(text):
         return found
-    decoded, where = decode_escapes_with_positions(text)
+    decoded, where, escapes = decode_escapes_with_spans(text)
     if decoded == text:
         return found
-    seen = [
-        (cls, where[start], where[end], conf, det)
-        for cls, start, end, conf, det in find_pii(decoded)
-    ]
-    if not seen:
-        return found
-    kept = [f for f in found if not any(s[1] < f[2] and f[1] < s[2] for s in seen)]
-    return sorted(kept + seen, key=lambda f: f[1])
+    seen = [(cls, where[s], where[e], conf, det) for cls, s, e, conf, det in find_pii(decoded)]
+    return _merge(found, seen, escapes) if seen else found
+
+
+def _merge(
+    raw: list[Finding], seen: list[Finding], escapes: list[tuple[int, int]]
+) -> list[Finding]:
+    """Raw and decoded findings as one sorted list without overlaps.
+
+    A raw finding that starts or ends inside an escape was misread (``\\njane@example.com``
+    read raw is the address ``njane@...``, whose redaction would break the JSON): a decoded
+    finding it overlaps replaces it. Otherwise overlapping findings become one, over both
+    spans, with the decoded one's class: ``password=Tr0ub4dor%26x`` decoded ends at the
+    ``&``, and the whole raw value must still be covered. Both lists are sorted and free of
+    overlaps, so the work is linear (plus a binary search per finding).
+    """
+    starts = [e[0] for e in escapes]
+
+    def cut(pos: int) -> bool:  # strictly inside an escape
+        k = bisect_right(starts, pos) - 1
+        return k >= 0 and escapes[k][0] < pos < escapes[k][1]
+
+    out: list[Finding] = []
+    i = 0
+    for d in seen:
+        cls, start, end, conf, det = d
+        while i < len(raw) and raw[i][2] <= start:  # raw findings before this one
+            out.append(raw[i])
+            i += 1
+        while i < len(raw) and raw[i][1] < end:  # raw findings overlapping this one
+            r = raw[i]
+            if not (cut(r[1]) or cut(r[2])):
+                start, end = min(start, r[1]), max(end, r[2])
+            i += 1
+        if out and out[-1][2] > start:  # widened over the previous one: keep one of them
+            continue
+        out.append((cls, start, end, conf, det))
+    out.extend(raw[i:])
+    return out
 
 
 def _across_parts(parts: list[str], index: int) -> list[Detection]:

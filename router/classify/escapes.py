@@ -59,8 +59,16 @@ def decode_escapes(text: str) -> str:
 def decode_escapes_with_positions(text: str) -> tuple[str, list[int]]:
     """:func:`decode_escapes`, and for each position in the result (and its end) the
     position in ``text`` it comes from, to map spans found there back to ``text``."""
+    decoded, where, _ = decode_escapes_with_spans(text)
+    return decoded, where
+
+
+def decode_escapes_with_spans(text: str) -> tuple[str, list[int], list[tuple[int, int]]]:
+    """:func:`decode_escapes_with_positions`, and the spans of ``text`` that were escapes
+    (``\\n``, a run of ``%XX``), sorted."""
     out: list[str] = []
     where: list[int] = []
+    spans: list[tuple[int, int]] = []
     pos = 0
     for m in _ESCAPE.finditer(text):
         out.append(text[pos : m.start()])
@@ -68,7 +76,8 @@ def decode_escapes_with_positions(text: str) -> tuple[str, list[int]]:
         for ch, offset in _pieces(m):
             out.append(ch)
             where.append(m.start() + offset)
+        spans.append(m.span())
         pos = m.end()
     out.append(text[pos:])
     where += range(pos, len(text) + 1)
-    return "".join(out), where
+    return "".join(out), where, spans
