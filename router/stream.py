@@ -332,6 +332,7 @@ class RoutedStream:
         self._lock = threading.Lock()
         self._reading = False  # a thread is inside __next__
         self._stopped = False  # close() was called
+        self._closing = False  # one thread has claimed closing the generator
 
     def __iter__(self) -> RoutedStream:
         return self
@@ -346,7 +347,9 @@ class RoutedStream:
         finally:
             with self._lock:
                 self._reading = False
-        if self._stopped:  # closed from another thread while this one read
+                claim = self._stopped and not self._closing  # closed meanwhile: end it here
+                self._closing = self._closing or claim
+        if claim:
             self._it.close()
             raise StopIteration
         return chunk
@@ -356,8 +359,9 @@ class RoutedStream:
         the stream ends at its next chunk, in the reading thread."""
         with self._lock:
             self._stopped = True
-            if self._reading:
-                return
+            if self._reading or self._closing:
+                return  # the reader closes it after its read, or it is being closed
+            self._closing = True
             started, self._started = self._started, True
         if not started:
             self._call.__exit__(None, None, None)

@@ -116,3 +116,43 @@ def test_a_long_achat_request_is_classified_off_the_event_loop() -> None:
     loop_thread = asyncio.run(main())
     assert seen.started_in[0] is not loop_thread and seen.started_in[1] is loop_thread
     assert len(seen.finished) == 3 and isinstance(seen.finished[2], asyncio.CancelledError)
+
+
+def test_closing_a_stream_while_its_reader_reads_never_raises_in_either_thread() -> None:
+    """close() and the reader's next() race for the generator: exactly one closes it. A
+    slow observer widens the window in which both used to close it at once."""
+    import random
+    import sys
+
+    from router import Observer
+
+    class Slow(Observer):
+        def request_finished(self, ctx, error):  # type: ignore[no-untyped-def]
+            time.sleep(0.002)
+
+    errors: list[BaseException] = []
+    r = router_with([FakeBackend("a", reply="x" * 2000, chunk_chars=1)], observer=Slow())
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for _ in range(300):
+            stream = r.stream("hi")
+
+            def read(s=stream) -> None:
+                try:
+                    for _ in s:
+                        pass
+                except BaseException as exc:  # the test fails on any
+                    errors.append(exc)
+
+            reader = threading.Thread(target=read)
+            reader.start()
+            time.sleep(random.random() * 0.002)
+            try:
+                stream.close()
+            except BaseException as exc:
+                errors.append(exc)
+            reader.join(timeout=10)
+    finally:
+        sys.setswitchinterval(switch)
+    assert errors == []

@@ -423,3 +423,22 @@ def test_the_route_says_which_ranked_candidates_the_plan_passed_over_and_why() -
     assert [s["backend"] for s in skipped] == ["b"]
     assert "context window 4096" in skipped[0]["reasons"][0] and not skipped[0]["eligible"]
     assert router_with(three_tiers()).chat("hi").route.to_dict()["skipped"] == []
+
+
+def test_closed_loops_clients_are_dropped_not_kept_forever() -> None:
+    """A client's connections hold its loop; one kept per closed loop would leak a pool
+    (and its sockets) for every asyncio.run."""
+    from router.backends.base import LoopClient
+
+    class Pool:
+        def __init__(self) -> None:
+            self.loop = asyncio.get_running_loop()  # as a pooled connection does
+
+    clients = LoopClient(Pool)
+
+    async def use() -> None:
+        clients.get()
+
+    for _ in range(50):
+        asyncio.run(use())
+    assert len(clients._clients) == 1  # only the last loop's, dropped at the next switch

@@ -13,7 +13,6 @@ import contextlib
 import random
 import threading
 import time
-import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -154,9 +153,10 @@ class Backend:
 class LoopClient(Generic[_C]):
     """The async client of the running event loop, made by ``factory`` on first use.
 
-    Pooled connections cannot move between event loops, so each loop gets its own client,
-    kept while the loop lives (a router shared by two threads, each with its loop, keeps two
-    pools instead of rebuilding one on every switch). Network backends keep one of these
+    Pooled connections cannot move between event loops, so each loop gets its own client
+    (a router shared by two threads, each with its loop, keeps two pools instead of
+    rebuilding one on every switch). A closed loop's client is dropped the next time a
+    client is made: its connections died with the loop. Network backends keep one of these
     for their async calls.
     """
 
@@ -164,21 +164,27 @@ class LoopClient(Generic[_C]):
 
     def __init__(self, factory: Callable[[], _C]) -> None:
         self._factory = factory
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _C] = (
-            weakref.WeakKeyDictionary()
-        )
+        # id(loop) -> (loop, client). Not a WeakKeyDictionary: a client's connections hold
+        # their loop, so a weak key would never be freed.
+        self._clients: dict[int, tuple[asyncio.AbstractEventLoop, _C]] = {}
         self._lock = threading.Lock()
 
     def get(self) -> _C:
         """The running loop's client (call from a coroutine)."""
         loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
-            with self._lock:  # two tasks of one loop, or two loops at once: one client each
-                client = self._clients.get(loop)
-                if client is None:
-                    client = self._clients[loop] = self._factory()
-        return client
+        entry = self._clients.get(id(loop))
+        if entry is not None and entry[0] is loop:
+            return entry[1]
+        with self._lock:  # two tasks of one loop, or two loops at once: one client each
+            entry = self._clients.get(id(loop))
+            if entry is not None and entry[0] is loop:
+                return entry[1]
+            for key, (other, _) in list(self._clients.items()):
+                if other.is_closed():
+                    del self._clients[key]
+            client = self._factory()
+            self._clients[id(loop)] = (loop, client)
+            return client
 
     def take(self) -> _C | None:
         """Forget every client and return the running loop's (``None`` outside a loop or
@@ -189,8 +195,9 @@ class LoopClient(Generic[_C]):
         except RuntimeError:
             loop = None
         with self._lock:
-            clients, self._clients = self._clients, weakref.WeakKeyDictionary()
-        return clients.get(loop) if loop is not None else None
+            clients, self._clients = self._clients, {}
+        entry = clients.get(id(loop)) if loop is not None else None
+        return entry[1] if entry is not None and entry[0] is loop else None
 
 
 _DONE = object()

@@ -111,6 +111,7 @@ class OpenAIBackend(Backend):
         client = self._client
         if client is None:
             with self._lock:  # threads making their first call at once build one client
+                self._check_open()  # close() may have run since the check above
                 if self._client is None:
                     import openai
 

@@ -118,24 +118,41 @@ def _merge(
     return out
 
 
+SEAM_CHARS = 256
+"""How far on each side of a boundary between content parts a split value is looked for."""
+
+
 def _across_parts(parts: list[str], index: int) -> list[Detection]:
     """Values split between content parts (``"jane.doe@"``, ``"example.com"``; a card in
     four parts of four digits).
 
-    A model reads a message's parts as one text, so a value cut in pieces is still sent. The
-    parts are scanned glued together; a finding that crosses a seam is reported on the
-    message's text (parts joined by newlines), its span covering the newlines. No single
-    part contains such a value, so it can never be redacted: a remote backend is refused by
-    the privacy guard.
+    A model reads a message's parts as one text, so a value cut in pieces is still sent.
+    The parts are glued together and the text around each seam is scanned (runs of seams
+    closer than :data:`SEAM_CHARS` as one piece); a finding that crosses a seam is reported
+    on the message's text (parts joined by newlines), its span covering the newlines. No
+    single part contains such a value, so it can never be redacted: a remote backend is
+    refused by the privacy guard.
     """
+    if len(parts) < 2:
+        return []
     seams: list[int] = []  # where each part after the first starts in the glued text
     for part in parts[:-1]:
         seams.append((seams[-1] if seams else 0) + len(part))
+    glued = "".join(parts)
+    windows: list[list[int]] = []
+    for seam in seams:
+        lo, hi = max(seam - SEAM_CHARS, 0), min(seam + SEAM_CHARS, len(glued))
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = hi
+        else:
+            windows.append([lo, hi])
     out: list[Detection] = []
-    for cls, start, end, conf, det in scan("".join(parts)):
-        before_start, before_end = bisect_right(seams, start), bisect_left(seams, end)
-        if before_end > before_start:  # a seam falls strictly inside the value
-            out.append(Detection(cls, index, start + before_start, end + before_end, conf, det))
+    for lo, hi in windows:
+        for cls, start, end, conf, det in scan(glued[lo:hi]):
+            start, end = start + lo, end + lo
+            before_start, before_end = bisect_right(seams, start), bisect_left(seams, end)
+            if before_end > before_start:  # a seam falls strictly inside the value
+                out.append(Detection(cls, index, start + before_start, end + before_end, conf, det))
     return out
 
 
