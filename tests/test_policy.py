@@ -162,6 +162,7 @@ BAD = [
         "",
     ),
     ("version: 1\nextends: nowhere\n", 2, "no such policy", "create nowhere.yaml"),
+    ("version: 1\nextends: /etc/nowhere.yaml\n", 2, "no such policy", "give a path that exists"),
     # Wrong types are errors, not converted: a quoted number, a boolean for a count.
     ("version: 1\nrouting:\n  retries: true\n", 3, "routing.retries", ""),
     ("version: 1\nrouting:\n  max_attempts: '3'\n", 3, "routing.max_attempts", ""),

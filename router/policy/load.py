@@ -137,12 +137,14 @@ def _resolve(
             hint="remove one of the extends",
         )
     if parent_source is None:
+        named = parent_name.removesuffix(".yaml").removesuffix(".yml")
+        hint = (
+            "give a path that exists, or extend 'default'"
+            if "/" in parent_name or "\\" in parent_name
+            else f"create {named}.yaml next to this file, or extend 'default'"
+        )
         raise PolicyError(
-            f"extends {parent_name!r}: no such policy",
-            file=source,
-            line=line,
-            hint=f"create {parent_name.removesuffix('.yaml')}.yaml next to this file, "
-            "or extend 'default'",
+            f"extends {parent_name!r}: no such policy", file=source, line=line, hint=hint
         )
     base, base_o, chain = _resolve(parent_source, parent_text, directory, chain)
     version = base.get("version")
