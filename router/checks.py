@@ -142,4 +142,5 @@ def validate_paths(paths: Iterable[Path]) -> tuple[list[str], int]:
                 load_policy(f, directory=f.parent)
         except PolicyError as exc:
             problems += [str(exc), *(str(more) for more in exc.also)]
-    return problems, len(files)
+    # A parent's problem is met again through each policy that extends it: report it once.
+    return list(dict.fromkeys(problems)), len(files)

@@ -473,3 +473,10 @@ def test_classify_batch_reads_lines_recorded_for_explain() -> None:
 def test_a_nan_temperature_is_called_not_finite() -> None:
     r = cli("chat", "--config", "examples/config.yaml", "--temperature", "nan", "hi")
     assert r.returncode == 2 and "finite number" in r.stderr
+
+
+def test_a_parent_policys_problem_is_reported_once(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_bytes(b"version: 1\ndescription: caf\xe9\n")
+    (tmp_path / "child.yaml").write_text("version: 1\nextends: base\n")
+    r = cli("validate", str(tmp_path))
+    assert r.returncode == 2 and r.stderr.count("cannot read file") == 1
