@@ -48,6 +48,9 @@ class LineMap:
 MAX_NODES = 100_000
 """More values than this in one file is refused: a few lines of YAML aliases can expand to
 billions (an "alias bomb"), and no policy or configuration needs a fraction of this."""
+MAX_BYTES = 1_000_000
+"""A policy or configuration file larger than this is refused before it is parsed (the
+largest shipped one is a few kilobytes; parsing 50 MB of YAML takes about a minute)."""
 MAX_DEPTH = 64
 """Deeper nesting than this is refused, long before Python's recursion limit."""
 
@@ -206,6 +209,12 @@ def load_yaml_file(path: str | Path) -> tuple[Any, LineMap]:
     """Read and parse a YAML file; unreadable files raise :class:`PolicyError`."""
     p = Path(path)
     try:
+        if p.is_file() and p.stat().st_size > MAX_BYTES:
+            raise PolicyError(
+                f"file is larger than {MAX_BYTES // 1_000_000} MB; a policy or configuration "
+                "needs a few kilobytes",
+                file=str(p),
+            )
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PolicyError("file not found", file=str(p)) from None

@@ -25,7 +25,7 @@ from router.config import load_config
 from router.errors import ConfigError, ModelFileError, OutcomesError
 from router.learned.model import LearnedScorer, load_default
 from router.learned.outcomes import parse_outcomes
-from router.yamlio import MAX_DEPTH, MAX_NODES, load_yaml
+from router.yamlio import MAX_BYTES, MAX_DEPTH, MAX_NODES, load_yaml
 
 CONFIG = "version: 1\nbackends:\n  - {name: a, tier: small, zone: local, kind: fake, model: m}\n"
 DEEP = "a: " + "[" * (MAX_DEPTH + 10) + "]" * (MAX_DEPTH + 10) + "\n"
@@ -210,3 +210,10 @@ def test_a_configuration_that_cannot_be_read_is_a_config_error(tmp_path: Path) -
 def test_a_default_team_without_a_policy_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match=r"default_team 'nope' has no policy \(known: default\)"):
         Router([FakeBackend("a")], default_team="nope")
+
+
+def test_a_policy_file_over_a_megabyte_is_refused_before_parsing(tmp_path: Path) -> None:
+    huge = tmp_path / "team.yaml"
+    huge.write_text("version: 1\ndescription: " + "x" * MAX_BYTES + "\n")
+    with pytest.raises(PolicyError, match="larger than 1 MB"):
+        load_policy(huge)
