@@ -134,7 +134,9 @@ def test_url_encoded_forms_are_found_and_redacted() -> None:
     ]
     r.chat(messages, team="team")
     body = sent(remote)
-    assert "jane.doe" not in body and "to=[EMAIL_2]" in body
+    assert (
+        "jane.doe" not in body and "to=[EMAIL_1]" in body
+    )  # the same address, the same placeholder
 
 
 ONLY_ESCAPED = [
@@ -631,3 +633,59 @@ def test_a_name_part_that_is_also_a_word_is_redacted_only_as_a_name() -> None:
     assert remote.requests[0].messages[0].content == (
         "Tell [PERSON_1] that we will refund him. [PERSON_1] said so; [PERSON_1] agreed."
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "cls"),
+    [
+        ("mailto:Anna%20Schmidt%20%3Canna.schmidt@example.com%3E", "email"),
+        ("https://x.example/login?user=admin&password=Anna%20Smith%2199", "secret"),
+        ("api_token=Maria%20Garcia%2Fx9Kq2", "secret"),
+        ('{"body": "{\\"note\\": \\"card:\\\\n4111111111111111\\"}"}', "credit_card"),  # twice
+        ("mail%3Djane.doe%2540example.com", "email"),  # a percent sign encoded again
+    ],
+)
+def test_escaped_values_keep_their_protected_class_and_stay_local(text: str, cls: str) -> None:
+    # A decoded name overlapping an address or a secret must not take its place, and
+    # text escaped twice is decoded twice.
+    remote = cloud()
+    r = router_with([remote], complexity=0.95)
+    assert cls in r.classify(text).data_classes
+    with pytest.raises(NoRouteAvailable):
+        r.chat(text)
+    assert remote.calls == 0
+
+
+def test_a_long_token_split_across_parts_is_found_whole() -> None:
+    head = "eyJhbGciOiJIUzI1NiJ9."
+    token = head + "eyJ" + "a1B2" * 150 + "." + "Zz9" * 60
+    parts = [token[:300], token[300:600], token[600:]]
+    messages = [{"role": "user", "content": [{"type": "text", "text": p} for p in parts]}]
+    assert "secret" in router_with([cloud()]).classify(messages).data_classes
+
+
+@pytest.mark.parametrize(
+    ("cls", "tool_text", "placeholder", "restored"),
+    [
+        ("phone", json.dumps({"contact": "030\u20111234567"}), "[PHONE_1]", "030\u20111234567"),
+        ("phone", "call tel:+44%2020%207946%200958", "[PHONE_1]", "+44 20 7946 0958"),
+        ("email", "mail=anna.schmidt%40example.com", "[EMAIL_1]", "anna.schmidt@example.com"),
+        ("person", json.dumps({"customer": "Jörg Müller"}), "[PERSON_1]", "Jörg Müller"),
+    ],
+)
+def test_a_value_found_escaped_is_redacted_and_restored_decoded(
+    cls: str, tool_text: str, placeholder: str, restored: str
+) -> None:
+    remote = cloud(reply=f"It is {placeholder}.")
+    r = router_with([remote], policy(f"privacy: {{{cls}: redact}}"), complexity=0.95)
+    answer = r.chat(f"Whose is this? {tool_text}", team="team").text
+    body = remote.requests[0].messages[0].content
+    assert placeholder in body and restored not in body and tool_text not in body
+    assert answer == f"It is {restored}."
+
+
+def test_a_json_password_with_an_escaped_quote_is_redacted_whole() -> None:
+    remote = cloud()
+    r = router_with([remote], policy("privacy: {secret: redact}"), complexity=0.95)
+    r.chat(json.dumps({"user": "bob", "password": 'Tr0ub4"dor&3x'}), team="team")
+    assert remote.requests[0].messages[0].content == '{"user": "bob", "password": "[SECRET_1]"}'

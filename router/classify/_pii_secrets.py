@@ -35,7 +35,10 @@ _KEY_REV = re.compile(  # a password or token key just before "=" or ":", read b
     r"[ \t]{0,3}[\"']?[ \t]{0,2}(?:(?P<pw>" + _alt(N.PASSWORD_KEYS, True) + ")|(?P<tk>"
     + _alt(N.TOKEN_KEYS, True) + "))"
 )  # fmt: skip
-_VALUE = re.compile(r"[ \t]*(?:\"([^\"\n]{1,200})\"|'([^'\n]{1,200})'|([^\s\"',;&)}\]>]{1,200}))")
+_VALUE = re.compile(  # quoted (escaped quotes inside: JSON's \") or bare
+    r"[ \t]*(?:\"((?:[^\"\\\n]|\\.){1,200})\"|'((?:[^'\\\n]|\\.){1,200})'"
+    r"|([^\s\"',;&)}\]>]{1,200}))"
+)
 _ALNUM = re.compile(r"[^\W_]").search
 _CODE_LIKE = re.compile(r"[\w.]*[(\[]|[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\Z").match  # f(, a[, a.b
 

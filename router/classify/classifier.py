@@ -84,14 +84,15 @@ def scan(text: str) -> list[Finding]:
 def _merge(
     raw: list[Finding], seen: list[Finding], escapes: list[tuple[int, int]]
 ) -> list[Finding]:
-    """Raw and decoded findings as one sorted list without overlaps.
+    """Raw and decoded findings as one list, sorted by start.
 
-    A raw finding that starts or ends inside an escape was misread (``\\njane@example.com``
-    read raw is the address ``njane@...``, whose redaction would break the JSON): a decoded
-    finding it overlaps replaces it. Otherwise overlapping findings become one, over both
-    spans, with the decoded one's class: ``password=Tr0ub4dor%26x`` decoded ends at the
-    ``&``, and the whole raw value must still be covered. Both lists are sorted and free of
-    overlaps, so the work is linear (plus a binary search per finding).
+    Findings of the same class that overlap become one over both spans: decoded,
+    ``password=Tr0ub4dor%26x`` ends at the ``&``, and the whole raw value must still be
+    covered. Except that a raw finding starting or ending inside an escape was misread
+    (``\\njane@example.com`` read raw is the address ``njane@...``, whose redaction
+    would break the JSON): the decoded one replaces it. Findings of different classes are
+    all kept, overlapping or not, so that no class a policy protects is ever dropped for
+    one it allows. Both lists are sorted and free of overlaps: the work is linear.
     """
     starts = [e[0] for e in escapes]
 
@@ -101,58 +102,43 @@ def _merge(
 
     out: list[Finding] = []
     i = 0
-    for d in seen:
-        cls, start, end, conf, det = d
+    for cls, start, end, conf, det in seen:
         while i < len(raw) and raw[i][2] <= start:  # raw findings before this one
             out.append(raw[i])
             i += 1
         while i < len(raw) and raw[i][1] < end:  # raw findings overlapping this one
             r = raw[i]
-            if not (cut(r[1]) or cut(r[2])):
+            if r[0] != cls:
+                out.append(r)  # another class: kept as well
+            elif not (cut(r[1]) or cut(r[2])):
                 start, end = min(start, r[1]), max(end, r[2])
             i += 1
-        if out and out[-1][2] > start:  # widened over the previous one: keep one of them
-            continue
         out.append((cls, start, end, conf, det))
     out.extend(raw[i:])
+    out.sort(key=lambda f: f[1])
     return out
-
-
-SEAM_CHARS = 256
-"""How far on each side of a boundary between content parts a split value is looked for."""
 
 
 def _across_parts(parts: list[str], index: int) -> list[Detection]:
     """Values split between content parts (``"jane.doe@"``, ``"example.com"``; a card in
-    four parts of four digits).
+    four parts of four digits; a long token in pieces).
 
-    A model reads a message's parts as one text, so a value cut in pieces is still sent.
-    The parts are glued together and the text around each seam is scanned (runs of seams
-    closer than :data:`SEAM_CHARS` as one piece); a finding that crosses a seam is reported
-    on the message's text (parts joined by newlines), its span covering the newlines. No
-    single part contains such a value, so it can never be redacted: a remote backend is
-    refused by the privacy guard.
+    A model reads a message's parts as one text, so a value cut in pieces is still sent. The
+    parts are scanned glued together; a finding that crosses a seam is reported on the
+    message's text (parts joined by newlines), its span covering the newlines. No single
+    part contains such a value, so it can never be redacted: a remote backend is refused by
+    the privacy guard.
     """
     if len(parts) < 2:
         return []
     seams: list[int] = []  # where each part after the first starts in the glued text
     for part in parts[:-1]:
         seams.append((seams[-1] if seams else 0) + len(part))
-    glued = "".join(parts)
-    windows: list[list[int]] = []
-    for seam in seams:
-        lo, hi = max(seam - SEAM_CHARS, 0), min(seam + SEAM_CHARS, len(glued))
-        if windows and lo <= windows[-1][1]:
-            windows[-1][1] = hi
-        else:
-            windows.append([lo, hi])
     out: list[Detection] = []
-    for lo, hi in windows:
-        for cls, start, end, conf, det in scan(glued[lo:hi]):
-            start, end = start + lo, end + lo
-            before_start, before_end = bisect_right(seams, start), bisect_left(seams, end)
-            if before_end > before_start:  # a seam falls strictly inside the value
-                out.append(Detection(cls, index, start + before_start, end + before_end, conf, det))
+    for cls, start, end, conf, det in scan("".join(parts)):
+        before_start, before_end = bisect_right(seams, start), bisect_left(seams, end)
+        if before_end > before_start:  # a seam falls strictly inside the value
+            out.append(Detection(cls, index, start + before_start, end + before_end, conf, det))
     return out
 
 

@@ -50,10 +50,10 @@ def _pieces(m: re.Match[str]) -> list[tuple[str, int]]:
 
 
 def decode_escapes(text: str) -> str:
-    """``text`` with its JSON and percent escapes decoded."""
+    """``text`` with its JSON and percent escapes decoded (see :data:`PASSES`)."""
     if not might_be_escaped(text):
         return text
-    return decode_escapes_with_positions(text)[0]
+    return decode_escapes_with_spans(text)[0]
 
 
 def decode_escapes_with_positions(text: str) -> tuple[str, list[int]]:
@@ -63,9 +63,31 @@ def decode_escapes_with_positions(text: str) -> tuple[str, list[int]]:
     return decoded, where
 
 
+PASSES = 3
+"""Escaped text is decoded up to this many times: a JSON body carried as a string in
+another JSON document escapes twice (``\\\\n``), a percent sign once more (``%2540``)."""
+
+
 def decode_escapes_with_spans(text: str) -> tuple[str, list[int], list[tuple[int, int]]]:
     """:func:`decode_escapes_with_positions`, and the spans of ``text`` that were escapes
-    (``\\n``, a run of ``%XX``), sorted."""
+    (``\\n``, a run of ``%XX``), sorted. Decodes up to :data:`PASSES` times, until nothing
+    changes."""
+    decoded, where, spans = _decode_once(text)
+    for _ in range(PASSES - 1):
+        if decoded == text or not might_be_escaped(decoded):
+            break
+        text = decoded
+        decoded, inner, inner_spans = _decode_once(text)
+        if decoded == text:
+            break
+        # Positions of this pass point into the previous result: map them on to the raw text.
+        spans = sorted({*spans, *((where[a], where[b]) for a, b in inner_spans)})
+        where = [where[k] for k in inner]
+    return decoded, where, spans
+
+
+def _decode_once(text: str) -> tuple[str, list[int], list[tuple[int, int]]]:
+    """One pass of decoding: the result, positions and escape spans, as above."""
     out: list[str] = []
     where: list[int] = []
     spans: list[tuple[int, int]] = []

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from router.classify.escapes import decode_escapes
 from router.classify.pii import DASHES
 from router.classify.types import Detection
 from router.completion import ChatCompletion
@@ -77,27 +78,30 @@ class Redaction:
         for d in sorted(detections, key=lambda d: (d.message, d.start)):
             if d.data_class not in classes or d.message >= len(texts):
                 continue
-            value = texts[d.message][d.start : d.end]
-            if not value or value.lower() in seen:
+            raw = texts[d.message][d.start : d.end]
+            # A value found behind escapes ("anna%40example.com", "J\u00f6rg") is the
+            # decoded one: restored as such, matched in that form and in the raw one.
+            value = decode_escapes(raw)
+            if not value:
                 continue
-            n = numbering.get(d.data_class, 0) + 1
-            while f"[{d.data_class.upper()}_{n}]" in taken:
-                n += 1
-            numbering[d.data_class] = n
-            placeholder = f"[{d.data_class.upper()}_{n}]"
-            seen[value.lower()] = placeholder
-            self.backward[placeholder] = value
-            self.counts[d.data_class] = self.counts.get(d.data_class, 0) + 1
-            pattern = value_pattern(value, d.data_class)
-            sizes[pattern] = len(value)
-            self._patterns.append((pattern, placeholder))
-            if d.data_class == "person":
-                for part in name_parts(value):
-                    if part.lower() not in seen:
-                        seen[part.lower()] = placeholder
-                        pattern = _name_part_pattern(part)
-                        sizes[pattern] = len(part)
-                        self._patterns.append((pattern, placeholder))
+            placeholder = seen.get(value.lower())
+            if placeholder is None:
+                placeholder = self._new(value, d.data_class, numbering, taken)
+                seen[value.lower()] = placeholder
+                pattern = value_pattern(value, d.data_class)
+                sizes[pattern] = len(value)
+                self._patterns.append((pattern, placeholder))
+                if d.data_class == "person":
+                    for part in name_parts(value):
+                        if part.lower() not in seen:
+                            seen[part.lower()] = placeholder
+                            pattern = _name_part_pattern(part)
+                            sizes[pattern] = len(part)
+                            self._patterns.append((pattern, placeholder))
+            if raw != value and raw.lower() not in seen:  # the escaped form, as it is sent
+                seen[raw.lower()] = placeholder
+                sizes[re.escape(raw)] = len(raw)
+                self._patterns.append((re.escape(raw), placeholder))
         # Longest value first, so a value that contains another is replaced whole.
         self._patterns.sort(key=lambda p: sizes[p[0]], reverse=True)
         self._regex = (
@@ -105,6 +109,17 @@ class Redaction:
             if self._patterns
             else None
         )
+
+    def _new(self, value: str, data_class: str, numbering: dict[str, int], taken: set[str]) -> str:
+        """A fresh placeholder for ``value``: the next number of its class not in ``taken``."""
+        n = numbering.get(data_class, 0) + 1
+        while f"[{data_class.upper()}_{n}]" in taken:
+            n += 1
+        numbering[data_class] = n
+        placeholder = f"[{data_class.upper()}_{n}]"
+        self.backward[placeholder] = value
+        self.counts[data_class] = self.counts.get(data_class, 0) + 1
+        return placeholder
 
     def __bool__(self) -> bool:
         return bool(self.backward)
