@@ -753,3 +753,24 @@ def test_ibans_with_dashes_and_phone_words_of_more_languages(text, cls, value) -
 )
 def test_cjk_cues_before_a_colon_and_phone_layouts_no_reference_takes(text, cls, value):
     assert_finds(text, cls, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("my name is john smith", "john smith"),  # no capital letters
+        ("my name's bob, and i need help", "bob"),
+        ("我叫王小明，住在北京。", "王小明"),
+        ("私の名前は田中太郎です。", "田中太郎"),
+        ("제 이름은 김민수입니다", "김민수"),
+        ("Меня зовут Иван Петров.", "Иван Петров"),
+        ("اسمي أحمد محمود وأعيش في القاهرة", "أحمد محمود"),
+    ],
+)
+def test_a_name_after_my_name_is_needs_no_capital_letter(text: str, value: str) -> None:
+    assert_finds(text, "person", value)
+
+
+@pytest.mark.parametrize("text", ["my name is not important", "저는 학생입니다"])
+def test_what_follows_my_name_is_is_not_always_a_name(text: str) -> None:
+    assert "person" not in classes(text)

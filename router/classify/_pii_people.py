@@ -150,3 +150,44 @@ def _address(text: str, shape: bytes, cs: int, ce: int, words: list[str]) -> _Sp
         if c and c.group(1) in N.US_STATES:
             return c.start(), ce, "city_state_zip"
     return None
+
+
+# --- names the capital-letter scanner cannot see ----------------------------------------------
+
+# After "my name is" a name may be written in lower case ("my name is john smith"); after the
+# same cue in Chinese, Japanese, Korean, Russian or Arabic it has no capital letters at all.
+_LOWER_NAMED = re.compile(
+    r"(?i)\bmy name(?: is|'s|’s)[ \t]+([a-z][a-z'\-]{1,30}(?:[ \t]+[a-z][a-z'\-]{1,30})?)\b"
+)
+_SCRIPT_NAMED = re.compile(
+    r"(?:我叫|我的名字是|我的名字叫|私の名前は|わたしの名前は|제 이름은)[ \t]*"
+    r"([\u4e00-\u9fff\u3040-\u30ff\uac00-\ud7af]{2,6}?)"
+    r"(?=[です입니다이에요예요，。,.!！\s]|$)"
+    r"|(?i:меня зовут|моё имя|мое имя|my name is)[ \t]+"
+    r"([А-ЯЁа-яё]{2,30}(?:[ \t]+[А-ЯЁа-яё]{2,30})?)"
+    r"|(?:اسمي|إسمي)[ \t]+([\u0600-\u06ff]{2,30}(?:[ \t]+[\u0600-\u06ff]{2,30})?)"
+)
+_NOT_LOWER_NAMES = frozenset(
+    """not is was a an the on in at of for and but or to too also just still my your his her
+    their our its this that what unknown private secret irrelevant hidden confidential none
+    nothing here there different same important long short weird""".split()
+)
+
+
+def _named(text: str, shape: bytes, out: _Out) -> None:
+    """Names right after "my name is" (or its translation) that have no capital letter."""
+    if b"y name" in shape:
+        for m in _LOWER_NAMED.finditer(text):
+            words = m.group(1).split()
+            if words[0].lower() in _NOT_LOWER_NAMES or words[0][0].isupper():
+                continue  # "my name is not important"; a capitalised name is found elsewhere
+            if len(words) > 1 and words[1].lower() in _NOT_LOWER_NAMES:
+                words = words[:1]
+            end = (
+                m.start(1) + len(" ".join(words)) if len(words) > 1 else m.start(1) + len(words[0])
+            )
+            out.append((m.start(1), end, "person", 0.8, "name_cue"))
+    if not text.isascii():
+        for m in _SCRIPT_NAMED.finditer(text):
+            g = next(i for i in (1, 2, 3) if m.group(i))
+            out.append((m.start(g), m.end(g), "person", 0.8, "name_cue"))

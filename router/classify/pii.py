@@ -47,7 +47,7 @@ from router.classify import _names as N
 from router.classify._pii_checks import _code
 from router.classify._pii_net import _emails, _ipv6
 from router.classify._pii_numbers import _numbers
-from router.classify._pii_people import _person
+from router.classify._pii_people import _named, _person
 from router.classify._pii_secrets import _assignments, _dashes, _key_at, _prose
 from router.classify._pii_shape import _Out, _shape
 
@@ -154,6 +154,7 @@ def find_pii(text: str) -> list[Finding]:
     if 48 in shape:
         _numbers(text, shape, found)
     _capitals(text, shape, found)
+    _named(text, shape, found)
     if 45 in shape:
         _dashes(text, shape, found)
     if "@" in text:
