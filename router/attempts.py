@@ -21,7 +21,7 @@ from router.classify.classifier import estimate_tokens
 from router.completion import ChatCompletion, Usage
 from router.config import BackendSpec
 from router.messages import ChatRequest
-from router.observe import RequestContext
+from router.observe import SENT_MAX_TOKENS, RequestContext
 from router.plan import AttemptPlan, Step
 from router.privacy.guard import outgoing_request
 
@@ -54,6 +54,7 @@ class Call:
         self._admission: str | None = None  # the breaker's grant for the attempt in flight
         self._spent_on_failures = 0.0  # cut streams: billed by the provider, charged here
         self._degraded = False  # budget_degraded reported for this request
+        self._pending_retry: tuple[str, BaseException] | None = None  # scheduled, not made
 
     def __enter__(self) -> Call:
         return self
@@ -64,7 +65,19 @@ class Call:
         self.ctx.observer.request_finished(self.ctx, exc)
 
     def next(self) -> Step | None:
-        return self.plan.next_step(time.monotonic())
+        """The next step of the plan. A retry is announced here, when it is made; one the
+        plan dropped (the re-check refused it, it would wait past the deadline) is
+        announced as the move to the next backend instead."""
+        step = self.plan.next_step(time.monotonic())
+        pending, self._pending_retry = self._pending_retry, None
+        if pending is not None and step is not None:
+            backend, exc = pending
+            ctx = self.ctx
+            if step.retry > 0 and step.spec.name == backend:
+                ctx.observer.retry_scheduled(ctx, step.spec, step.delay_s, exc)
+            else:
+                ctx.observer.fallback(ctx, backend, step.spec.name, type(exc).__name__)
+        return step
 
     def prepare(self, step: Step) -> Prepared | None:
         """Everything that must hold just before a request leaves for ``step``'s backend.
@@ -114,11 +127,13 @@ class Call:
                 self._refused(step, refusal, None)
                 return None
             outgoing, redaction = outgoing_request(ctx, step, self.request, ctx.observer)
-            if outgoing.max_tokens is None and estimate > 0 and _spend_bounded(tp):
+            capped = outgoing.max_tokens is None and estimate > 0 and _spend_bounded(tp)
+            if capped:
                 # The reservation priced the policy's output allowance: send it as the cap,
                 # or an answer longer than the allowance would overspend the budget.
                 cap = tp.policy.cost.assumed_output_tokens
                 outgoing = outgoing.model_copy(update={"max_tokens": cap})
+            ctx.extra[SENT_MAX_TOKENS] = outgoing.max_tokens  # what this attempt sends
         except errors.PrivacyGuardTripped as exc:
             self._refused(step, exc, reservation)
             return None
@@ -131,6 +146,15 @@ class Call:
         return Prepared(
             outgoing, redaction, token, ctx.observer.headers(token), time.perf_counter()
         )
+
+    @property
+    def reported_degraded(self) -> bool:
+        """Whether budget_degraded was reported for this request (by the decision or here)."""
+        return self._degraded
+
+    @reported_degraded.setter
+    def reported_degraded(self, value: bool) -> None:
+        self._degraded = self._degraded or value
 
     def degraded(self, period: str) -> None:
         """Report that the budget degraded this request, once however often it does."""
@@ -183,7 +207,7 @@ class Call:
         )
         if not final:
             if nxt == "retry" and self.plan.has_retry:
-                ctx.observer.retry_scheduled(ctx, step.spec, self.plan.retry_delay_s, exc)
+                self._pending_retry = (step.spec.name, exc)  # announced when it is made
             elif nxt != "stop" and self.plan.next_backend is not None:
                 name = type(exc).__name__
                 ctx.observer.fallback(ctx, step.spec.name, self.plan.next_backend, name)

@@ -13,6 +13,7 @@ Where things happen, in order, for every request::
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -402,6 +403,8 @@ class Router:
             ctx.decision = decision
             ctx.route = RouteRecord.from_decision(decision, c, self._describe(tp))
             ctx.observer.decided(ctx, time.perf_counter() - started)
+            if decision.budget_degraded:  # priced backends were left out for the budget
+                ctx.observer.budget_degraded(ctx, decision.budget_degraded)
             if not decision.ranked:
                 self._raise_no_route(decision, tp)
         except BaseException as exc:
@@ -412,24 +415,31 @@ class Router:
         )
         ctx.route.overhead_ms = (time.perf_counter() - started) * 1000.0
         call = Call(self, ctx, request, plan)
-        if decision.budget_degraded:  # priced backends were left out for the budget
-            call.degraded(decision.budget_degraded)
+        call.reported_degraded = decision.budget_degraded is not None  # reported above
         return call
 
     async def _start_off_loop(self, args: tuple[Any, ...]) -> Call:
         """:meth:`_start` in a worker thread. A caller cancelled meanwhile does not leave
         the request unfinished: the call is ended (observers told) when the thread is done."""
-        task = asyncio.ensure_future(asyncio.to_thread(self._start, *args))
+        lock = threading.Lock()
+        state: dict[str, Any] = {"gone": False, "call": None}
+
+        def work() -> Call:
+            call = self._start(*args)
+            with lock:
+                gone, state["call"] = state["gone"], call
+            if gone:  # the caller was cancelled meanwhile: nobody will end it but us
+                _end_cancelled(call)
+            return call
+
         try:
-            return await asyncio.shield(task)
+            return await asyncio.to_thread(work)
         except asyncio.CancelledError:
-
-            def end(t: asyncio.Future[Call]) -> None:
-                if not t.cancelled() and t.exception() is None:
-                    gone = asyncio.CancelledError()
-                    t.result().__exit__(type(gone), gone, None)
-
-            task.add_done_callback(end)
+            with lock:
+                state["gone"] = True
+                call = state["call"]
+            if call is not None:  # made, but not handed over
+                _end_cancelled(call)
             raise
 
     def _raise_no_route(self, decision: Decision, tp: TeamPolicy) -> None:
@@ -495,6 +505,12 @@ class Router:
         if TIER_RANK[required] > TIER_RANK[tier]:
             tier = required
         self._conversations.remember(tp.team, cid, tier)
+
+
+def _end_cancelled(call: Call) -> None:
+    """End a call whose caller was cancelled before it got the call (observers told)."""
+    gone = asyncio.CancelledError()
+    call.__exit__(type(gone), gone, None)
 
 
 def _close_all(closers: Sequence[Any]) -> None:

@@ -40,6 +40,11 @@ class RequestContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+SENT_MAX_TOKENS = "sent_max_tokens"
+"""``RequestContext.extra`` key: the ``max_tokens`` the attempt being started sends, which
+the router sets when a budget caps a request that set none."""
+
+
 class Observer:
     """Base observer: every hook is a no-op. Override what you need."""
 

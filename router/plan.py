@@ -80,6 +80,9 @@ class AttemptPlan:
                     retry.candidate, retry.spec, retry.retry, wait, min(timeout, remaining - wait)
                 )
             self.skipped.append((retry.candidate, tuple(why)))
+        elif retry is not None:
+            wait = f"a retry after {retry.delay_s:.2f} s would pass the deadline"
+            self.skipped.append((retry.candidate, (wait,)))
         while self._pending:
             cand = self._pending.popleft()
             spec = self._specs[cand.backend]

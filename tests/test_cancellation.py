@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from router import FakeBackend
+from router import FakeBackend, Router
 from router.backends.base import Backend
-from tests.helpers import router_with
+from tests.helpers import policy, router_with
 
 
 class SyncOnly(FakeBackend):
@@ -83,9 +83,12 @@ def test_a_stream_closed_from_another_thread_ends_at_its_next_chunk() -> None:
 
 def test_a_long_achat_request_is_classified_off_the_event_loop() -> None:
     """A request of hundreds of kilobytes takes tens of milliseconds to classify; on the
-    loop that would stall every other task. A cancelled caller still ends the request."""
+    loop that would stall every other task. A caller cancelled while the worker thread
+    classifies still gets its request ended for observers."""
     from router import Observer
     from router.core import OFF_LOOP_CHARS
+
+    started = threading.Event()
 
     class Seen(Observer):
         def __init__(self) -> None:
@@ -94,28 +97,40 @@ def test_a_long_achat_request_is_classified_off_the_event_loop() -> None:
 
         def request_started(self, ctx):  # type: ignore[no-untyped-def]
             self.started_in.append(threading.current_thread())
+            started.set()
+            return True
 
         def request_finished(self, ctx, error):  # type: ignore[no-untyped-def]
             self.finished.append(error)
 
+    class SlowScorer:  # classifying takes a while: time for the caller to go away
+        name = "slow"
+
+        def score(self, turns):  # type: ignore[no-untyped-def]
+            time.sleep(0.2 if len(turns[-1]) > OFF_LOOP_CHARS else 0)
+            return 0.1
+
     seen = Seen()
-    r = router_with([FakeBackend("a", reply="ok", context_window=10**7)], observer=seen)
+    backend = FakeBackend("a", reply="ok", context_window=10**7)
+    default = policy("extends: default\n", team="default")
+    r = Router([backend], [default], scorer=SlowScorer(), observer=seen, telemetry=False)
     big = "Please summarise this. " * (OFF_LOOP_CHARS // 20)
 
     async def main() -> threading.Thread:
         assert (await r.achat(big)).text == "ok"
         assert (await r.achat("short")).text == "ok"
+        started.clear()
         task = asyncio.ensure_future(r.achat(big))
-        await asyncio.sleep(0)  # the worker thread has the request
+        await asyncio.to_thread(started.wait, 10)  # the worker thread has the request
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
-        await asyncio.sleep(0.5)  # the thread finishes; the request is ended for observers
-        return threading.current_thread()
+        return threading.current_thread()  # the loop shuts down while the thread works
 
     loop_thread = asyncio.run(main())
     assert seen.started_in[0] is not loop_thread and seen.started_in[1] is loop_thread
     assert len(seen.finished) == 3 and isinstance(seen.finished[2], asyncio.CancelledError)
+    assert backend.calls == 2  # the cancelled request was never sent
 
 
 def test_closing_a_stream_while_its_reader_reads_never_raises_in_either_thread() -> None:

@@ -219,6 +219,65 @@ def test_a_request_the_decision_degraded_is_counted_once_without_moves(otel: Ote
     assert len(events) == 1 and b.value == 1
 
 
+def test_a_request_the_budget_leaves_without_a_route_is_still_counted_degraded(
+    otel: Otel,
+) -> None:
+    from router import NoRouteAvailable, Price
+
+    tp = policy("cost: {daily_budget_usd: 0.000001, on_budget_exhausted: degrade}", team="t")
+    paid = FakeBackend("paid", tier="large", price=Price(input_per_mtok=100.0))
+    r = routed(otel, [paid], tp, complexity=0.9)
+    with pytest.raises(NoRouteAvailable):
+        r.chat("Hello", team="t")
+    req = otel.request_span()
+    assert [e.name for e in req.events].count(A.EVENT_BUDGET_DEGRADED) == 1
+    (b,) = otel.points(A.METRIC_BUDGET_DEGRADED)
+    assert b.value == 1
+
+
+def test_the_max_tokens_a_budget_caps_is_the_one_on_the_span(otel: Otel) -> None:
+    from router import Price
+
+    tp = policy("cost: {daily_budget_usd: 10, assumed_output_tokens: 300}", team="t")
+    paid = FakeBackend("paid", tier="large", price=Price(input_per_mtok=1.0))
+    r = routed(otel, [paid], tp, complexity=0.9)
+    r.chat("Hello", team="t")
+    (attempt,) = otel.attempt_spans()
+    assert paid.requests[0].max_tokens == 300
+    assert attempt.attributes[A.GEN_AI_REQUEST_MAX_TOKENS] == 300
+
+
+@pytest.mark.parametrize("why", ["circuit", "deadline"])
+def test_a_retry_the_plan_drops_is_announced_as_the_move_it_became(otel: Otel, why: str) -> None:
+    """A scheduled retry that is never made (the circuit opened meanwhile; its wait would
+    pass the deadline): no retry event or count, but a fallback like the route's."""
+    from router import errors
+
+    if why == "circuit":
+        tp = policy("routing: {retries: 1, backoff_initial_ms: 1}", team="t")
+        a = FakeBackend("a", tier="large", script=["server_error"])
+        health = HealthBook([a.spec, FakeBackend("b").spec], failure_threshold=1)
+        kw = {"health": health}
+    else:
+        tp = policy(
+            "routing: {retries: 1}\nlatency: {deadline_ms: 1000, attempt_timeout_ms: 500}",
+            team="t",
+        )
+        limited = errors.RateLimited("slow down", backend="a", retry_after=3.0)
+        a = FakeBackend("a", tier="large", script=[limited])
+        kw = {}
+    b = FakeBackend("b", tier="small")
+    route = routed(otel, [a, b], tp, complexity=0.9, **kw).chat("Hello", team="t").route
+    assert route.backend == "b" and route.fallbacks == 1
+    assert route.skipped and route.skipped[0].backend == "a"
+    req = otel.request_span()
+    names = [e.name for e in req.events]
+    assert A.EVENT_RETRY not in names and names.count(A.EVENT_FALLBACK) == 1
+    assert otel.points(A.METRIC_RETRIES) == []
+    (moves,) = otel.points(A.METRIC_FALLBACKS)
+    assert moves.value == 1 == req.attributes[A.FALLBACKS]
+
+
 # --- propagation, sampling, no SDK ---------------------------------------------------------
 
 

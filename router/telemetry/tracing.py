@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from opentelemetry import propagate, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
+from router.observe import SENT_MAX_TOKENS
 from router.telemetry import attributes as a
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -274,8 +275,9 @@ def attempt_attributes(
     attrs[a.GEN_AI_OUTPUT_TYPE] = a.OUTPUT_JSON if req.wants_json else a.OUTPUT_TEXT
     if ctx.stream:
         attrs[a.GEN_AI_REQUEST_STREAM] = True
-    if req.max_tokens is not None:
-        attrs[a.GEN_AI_REQUEST_MAX_TOKENS] = req.max_tokens
+    max_tokens = ctx.extra.get(SENT_MAX_TOKENS, req.max_tokens)  # as sent: maybe capped
+    if max_tokens is not None:
+        attrs[a.GEN_AI_REQUEST_MAX_TOKENS] = max_tokens
     if req.temperature is not None:
         attrs[a.GEN_AI_REQUEST_TEMPERATURE] = req.temperature
     if req.top_p is not None:
