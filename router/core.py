@@ -390,6 +390,7 @@ class Router:
         request = parse_request(messages, **params)
         tp = self._team(team)
         _check_conversation(conversation_id)
+        checked_labels = check_labels(labels)  # refused, like the request, before any span
         ctx = RequestContext(
             team=tp, stream=stream, started=started, request=request, params=params
         )
@@ -397,7 +398,7 @@ class Router:
         wanted = self.observer.request_started(ctx) is not False
         ctx.observer = self.observer if wanted else SILENT
         try:
-            c = self.classifier.classify(request, check_labels(labels))
+            c = self.classifier.classify(request, checked_labels)
             ctx.classification = c
             decision = self._decide(c, tp, conversation_id)
             ctx.decision = decision

@@ -689,3 +689,20 @@ def test_a_json_password_with_an_escaped_quote_is_redacted_whole() -> None:
     r = router_with([remote], policy("privacy: {secret: redact}"), complexity=0.95)
     r.chat(json.dumps({"user": "bob", "password": 'Tr0ub4"dor&3x'}), team="team")
     assert remote.requests[0].messages[0].content == '{"user": "bob", "password": "[SECRET_1]"}'
+
+
+@pytest.mark.parametrize(
+    ("cls", "text", "value"),
+    [
+        ("credit_card", json.dumps({"card": "x\n4111111111111111"}), "4111111111111111"),
+        ("ssn", json.dumps({"m": "SSN:\n123-45-6789"}), "123-45-6789"),
+        ("iban", json.dumps({"m": "IBAN:\tDE89370400440532013000"}), "DE89370400440532013000"),
+    ],
+)
+def test_a_number_right_after_a_json_escape_is_redacted(cls: str, text: str, value: str) -> None:
+    remote = cloud()
+    r = router_with([remote], policy(f"privacy: {{{cls}: redact}}"), complexity=0.95)
+    r.chat(text, team="team")  # used to trip the guard: the pattern refused the "n" before
+    body = remote.requests[0].messages[0].content
+    assert value not in body and f"[{cls.upper()}_1]" in body
+    assert json.loads(body)  # still valid JSON

@@ -698,3 +698,69 @@ def test_explain_and_the_route_show_a_backend_the_budget_left_cannot_cover() -> 
     why = next(c.reasons for c in answer.route.candidates if c.backend == "cloud")
     assert "daily budget cannot cover this call" in why[0]
     assert [a.backend for a in answer.route.attempts] == ["local"]  # no refused attempt
+
+
+def test_a_timeout_spent_in_an_in_process_queue_is_overloaded_sync_and_async() -> None:
+    """The model is busy with another call for a second; a call with a 0.2 s timeout waits
+    in the queue all that time: busy, not broken, whichever way it was called."""
+    from router.backends._inprocess import InProcessBackend
+    from router.messages import parse_request
+
+    class Busy(InProcessBackend):
+        def __init__(self) -> None:
+            spec = BackendSpec(name="busy", tier="small", zone="local", kind="fake", model="m")
+            super().__init__(spec, instances=1, max_queue=4)
+
+        def _slot(self, i):  # type: ignore[no-untyped-def]
+            return type("Slot", (), {"job": None})()
+
+        def _generate(self, slot, job):  # type: ignore[no-untyped-def]
+            t = time.monotonic()
+            while time.monotonic() - t < 1.0 and not job.stopped():
+                time.sleep(0.01)
+            raise RuntimeError("stopped")
+
+        def _translate(self, exc, job):  # type: ignore[no-untyped-def]
+            return errors.ServerError(str(exc), backend=self.name)
+
+    req = parse_request("hi")
+    got: list[BaseException] = []
+
+    async def async_calls(b: Busy) -> None:
+        first = asyncio.create_task(b.achat(req, timeout=2))
+        await asyncio.sleep(0.05)
+        try:
+            await b.achat(req, timeout=0.2)
+        except errors.BackendTimeout as exc:
+            got.append(exc)
+        with contextlib.suppress(Exception):
+            await first
+        first = asyncio.create_task(b.achat(req, timeout=2))
+        await asyncio.sleep(0.05)
+        try:
+            async for _ in b.astream(req, timeout=0.2):
+                pass
+        except errors.BackendTimeout as exc:
+            got.append(exc)
+        with contextlib.suppress(Exception):
+            await first
+
+    b = Busy()
+
+    def occupy() -> None:
+        with contextlib.suppress(errors.RouterError):
+            b.chat(req, timeout=2)
+
+    worker = threading.Thread(target=occupy)
+    try:
+        worker.start()
+        time.sleep(0.05)
+        try:
+            b.chat(req, timeout=0.2)
+        except errors.BackendTimeout as exc:
+            got.append(exc)
+        worker.join()
+        asyncio.run(async_calls(b))
+    finally:
+        b.close()
+    assert len(got) == 3 and all(e.overloaded for e in got), [str(e) for e in got]

@@ -278,6 +278,15 @@ def test_a_retry_the_plan_drops_is_announced_as_the_move_it_became(otel: Otel, w
     assert moves.value == 1 == req.attributes[A.FALLBACKS]
 
 
+def test_bad_labels_are_refused_before_a_span_like_any_malformed_request(otel: Otel) -> None:
+    from router import InvalidRequest
+
+    r = routed(otel, [FakeBackend("small")])
+    with pytest.raises(InvalidRequest):
+        r.chat("Hello", labels={"sensitivity": 3})
+    assert otel.spans() == []
+
+
 # --- propagation, sampling, no SDK ---------------------------------------------------------
 
 

@@ -289,7 +289,7 @@ class InProcessBackend(Backend, Generic[SlotT]):
         try:
             return await asyncio.wait_for(asyncio.wrap_future(job.future), timeout)
         except asyncio.TimeoutError:
-            raise errors.BackendTimeout("timed out", backend=self.name) from None
+            raise self._timed_out(job) from None
         finally:
             job.cancelled = job.cancelled or not job.future.done()
 
@@ -339,12 +339,20 @@ class InProcessBackend(Backend, Generic[SlotT]):
                 try:
                     item = await asyncio.wait_for(items.get(), _left(job))
                 except asyncio.TimeoutError:
-                    raise errors.BackendTimeout("timed out", backend=self.name) from None
+                    raise self._timed_out(job) from None
                 if item is _END:
                     return
                 yield _chunk(item)
         finally:
             job.cancelled = True
+
+    def _timed_out(self, job: Job) -> errors.BackendError:
+        """The timeout of an async caller: a busy model's (marked overloaded) when its job
+        never left the queue, a slow answer's otherwise."""
+        f = job.future  # cancelled by the timeout only while it still waited to run
+        if f.cancelled() or not (f.running() or f.done()):
+            return _busy(errors.BackendTimeout("timed out in the queue", backend=self.name))
+        return errors.BackendTimeout("timed out", backend=self.name)
 
     async def aclose(self) -> None:
         """:meth:`close` in a worker thread: waiting for the model threads to stop must not

@@ -45,7 +45,9 @@ def value_pattern(value: str, data_class: str) -> str:
             # outside, it would be sent, and restored before the original's own "+".
             plus = r"\+?\s?" if value.lstrip().startswith("+") else ""
             body = _SEPARATORS.join(map(re.escape, chars))
-            return r"(?<![0-9A-Za-z])" + plus + body + r"(?![0-9])"
+            # Not glued to a letter or digit, unless the letter ends an escape (a JSON
+            # "\n4111...", where the "n" is the line break before the number).
+            return r"(?:(?<![0-9A-Za-z])|(?<=\\[nrtbf]))" + plus + body + r"(?![0-9])"
     return re.escape(value)
 
 
