@@ -774,3 +774,18 @@ def test_a_name_after_my_name_is_needs_no_capital_letter(text: str, value: str) 
 @pytest.mark.parametrize("text", ["my name is not important", "저는 학생입니다"])
 def test_what_follows_my_name_is_is_not_always_a_name(text: str) -> None:
     assert "person" not in classes(text)
+
+
+def test_the_pii_bench_scores_the_shipped_labelled_texts() -> None:
+    import json
+    from importlib import resources
+
+    from router.bench.pii import run
+
+    data = resources.files("router.bench").joinpath("data", "pii_positives.json")
+    first = json.loads(data.read_text("utf-8"))[:30]
+    result = run(30)
+    assert result["values"] == sum(len(case["expect"]) for case in first)
+    missed = round((1 - result["recall"]) * result["values"])
+    assert len(result["misses"]) == missed
+    assert result["ordinary_flagged"] == len(result["false_positives"]) <= 30

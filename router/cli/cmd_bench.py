@@ -3,7 +3,8 @@
 Suites: ``overhead`` (default: classification, decision and whole ``chat()`` through fake
 backends, and async throughput), ``telemetry`` (tracing cost with no SDK configured),
 ``llama`` (tokens per second through the router vs llama-cpp-python directly, on SmolLM2),
-``stress`` (2,000 requests against a fault-injecting server).
+``stress`` (2,000 requests against a fault-injecting server), ``pii`` (recall and false
+positives of the personal-data detectors on the shipped labelled texts).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 
 from router.cli.common import positive_int
 
-SUITES = ("overhead", "telemetry", "llama", "stress")
+SUITES = ("overhead", "telemetry", "llama", "stress", "pii")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "fake backends, and async throughput), telemetry (the cost of tracing with no "
         "OpenTelemetry SDK configured), llama (tokens per second through the router against "
         "llama-cpp-python directly, on SmolLM2), stress (2,000 requests against a "
-        "fault-injecting server).",
+        "fault-injecting server), pii (recall and false positives of the personal-data "
+        "detectors on the shipped labelled texts).",
     )
     p.add_argument(
         "--suite", choices=SUITES, default="overhead", help="what to measure (default: overhead)"
