@@ -45,7 +45,11 @@ class _Run:
         self.step = step
         self.prepared = prepared
         self.redaction = prepared.redaction
-        self.restorer = self.redaction.stream_restorer() if self.redaction else None
+        self.restorer = (
+            self.redaction.stream_restorer(json_string=self.redaction.json_content)
+            if self.redaction
+            else None
+        )
         self.arg_restorers: dict[int, StreamRestorer] = {}  # per tool-call index
         self.t0 = prepared.started
         self.ttft: float | None = None

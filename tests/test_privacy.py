@@ -706,3 +706,38 @@ def test_a_number_right_after_a_json_escape_is_redacted(cls: str, text: str, val
     body = remote.requests[0].messages[0].content
     assert value not in body and f"[{cls.upper()}_1]" in body
     assert json.loads(body)  # still valid JSON
+
+
+def test_a_secret_typed_plainly_comes_back_exactly_as_typed() -> None:
+    # "%41" in a password is part of it, not an escape to decode on the way back.
+    remote = cloud(reply="Your password is [SECRET_1].")
+    r = router_with([remote], policy("privacy: {secret: redact}"), complexity=0.95)
+    answer = r.chat("my password is Xy7%41bcQ9zz!", team="team").text
+    assert "Xy7" not in sent(remote) and answer == "Your password is Xy7%41bcQ9zz!."
+
+
+def test_secrets_that_differ_in_case_get_placeholders_of_their_own() -> None:
+    old, new = "sk-proj-AbCdEfGhIjKlMnOpQrStUvWx12", "sk-proj-abcdefghijklmnopqrstuvwx12"
+    remote = cloud(reply="Old [SECRET_1], new [SECRET_2].")
+    r = router_with([remote], policy("privacy: {secret: redact}"), complexity=0.95)
+    answer = r.chat(f"old key {old}, new key {new}", team="team").text
+    assert remote.requests[0].messages[0].content == "old key [SECRET_1], new key [SECRET_2]"
+    assert answer == f"Old {old}, new {new}."
+
+
+def test_a_placeholder_the_caller_wrote_escaped_is_the_callers_too() -> None:
+    remote = cloud(reply="The link fills in [EMAIL_1].")
+    r = router_with([remote], policy("privacy: {email: redact}"), complexity=0.95)
+    text = f"Link https://mail.example/?to=%5BEMAIL_1%5D (I am {EMAIL})"
+    answer = r.chat(text, team="team").text
+    assert "(I am [EMAIL_2])" in sent(remote)
+    assert answer == "The link fills in [EMAIL_1]."  # the caller's own text, not restored
+
+
+def test_values_restored_into_a_json_answer_keep_it_valid_json() -> None:
+    remote = cloud(reply='{"password": "[SECRET_1]"}')
+    r = router_with([remote], policy("privacy: {secret: redact}"), complexity=0.95)
+    answer = r.chat(
+        'my password is "C0rr3ct\\\\H0rse99"', team="team", response_format={"type": "json_object"}
+    ).text
+    assert json.loads(answer) == {"password": "C0rr3ct\\\\H0rse99"}

@@ -81,6 +81,12 @@ def scan(text: str) -> list[Finding]:
     return _merge(found, seen, escapes) if seen else found
 
 
+DECODED = "+decoded"
+"""Suffix of the detector name of a finding seen only in the decoded text: its value is
+what the escaped text stands for (redaction restores it decoded), where a value the raw
+scan found is restored exactly as written."""
+
+
 def _merge(
     raw: list[Finding], seen: list[Finding], escapes: list[tuple[int, int]]
 ) -> list[Finding]:
@@ -103,6 +109,7 @@ def _merge(
     out: list[Finding] = []
     i = 0
     for cls, start, end, conf, det in seen:
+        det += DECODED  # seen only decoded, unless a raw finding of its class joins it
         while i < len(raw) and raw[i][2] <= start:  # raw findings before this one
             out.append(raw[i])
             i += 1
@@ -111,7 +118,7 @@ def _merge(
             if r[0] != cls:
                 out.append(r)  # another class: kept as well
             elif not (cut(r[1]) or cut(r[2])):
-                start, end = min(start, r[1]), max(end, r[2])
+                start, end, det = min(start, r[1]), max(end, r[2]), r[4]  # as written
             i += 1
         out.append((cls, start, end, conf, det))
     out.extend(raw[i:])

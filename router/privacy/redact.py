@@ -7,12 +7,16 @@ conversation redacted turn after turn stays consistent for the remote model. Eve
 the request sends is redacted, not only message text: names, tool definitions and
 arguments, stop sequences, the response format.
 
-A value is matched in the forms it is likely to take again: in any letter case; for
-numbers (card, IBAN, phone, SSN) with any or no separators between the digits; and for a
-person's name, each part of it on its own, capitalised or in capitals ("Alice" after "Alice
-Johnson"; the "will" of "we will" is not the "Will" of "Will Smith"). Answers, streamed
-or not, tool-call arguments included, get the originals back; a placeholder split across
-stream chunks is held back until it is whole.
+A value is matched in the forms it is likely to take again: in any letter case (a secret
+only exactly: secrets are case-sensitive); for numbers (card, IBAN, phone, SSN) with any or
+no separators between the digits; for a person's name, each part of it on its own,
+capitalised or in capitals ("Alice" after "Alice Johnson"; the "will" of "we will" is not
+the "Will" of "Will Smith"); and, for a value seen only behind escapes, in its escaped and
+its decoded forms. Answers, streamed or not, tool-call arguments included, get the
+originals back (a value found as written comes back as written; one seen only escaped comes
+back decoded; inside a JSON answer or JSON arguments, escaped as JSON); a placeholder split
+across stream chunks is held back until it is whole. A part of a name comes back as the
+whole name: the remote model sees one person, not two.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from router.classify.classifier import DECODED
 from router.classify.escapes import decode_escapes
 from router.classify.pii import DASHES
 from router.classify.types import Detection
@@ -29,11 +34,25 @@ from router.completion import ChatCompletion
 from router.messages import ChatRequest, is_fixed
 
 _PLACEHOLDER = re.compile(r"\[([A-Z_]+)_(\d+)\]")
+# Where a number may start: not glued to a letter or digit, unless that character ends an
+# escape (JSON's "\n4111...", "\u00a04111...", a URL's "%204111...").
+_AFTER_ESCAPE = r"(?:(?<![0-9A-Za-z])|(?<=\\[nrtbf])|(?<=%[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4}))"
 _MAX_PLACEHOLDER = 32
 _NUMERIC = frozenset({"credit_card", "iban", "phone", "ssn"})
 # ASCII separators, and the characters the scan reads as a hyphen (Unicode dashes, the
 # invisible characters copy-and-paste leaves)
 _SEPARATORS = r"[\s.\-/()" + re.escape(DASHES) + "]{0,2}"
+
+
+def _key(value: str, data_class: str) -> str:
+    """What makes two values the same one: a secret's exact text (secrets are
+    case-sensitive), any other value's text ignoring case."""
+    return value if data_class == "secret" else value.lower()
+
+
+def _exact(value: str, data_class: str) -> str:
+    """``value`` literally; a secret case-sensitively."""
+    return f"(?-i:{re.escape(value)})" if data_class == "secret" else re.escape(value)
 
 
 def value_pattern(value: str, data_class: str) -> str:
@@ -47,8 +66,8 @@ def value_pattern(value: str, data_class: str) -> str:
             body = _SEPARATORS.join(map(re.escape, chars))
             # Not glued to a letter or digit, unless the letter ends an escape (a JSON
             # "\n4111...", where the "n" is the line break before the number).
-            return r"(?:(?<![0-9A-Za-z])|(?<=\\[nrtbf]))" + plus + body + r"(?![0-9])"
-    return re.escape(value)
+            return _AFTER_ESCAPE + plus + body + r"(?![0-9])"
+    return _exact(value, data_class)
 
 
 def name_parts(value: str) -> list[str]:
@@ -60,7 +79,7 @@ def _name_part_pattern(part: str) -> str:
     """A part of a name on its own, as a name is written (capitalised or in capitals):
     "Will" of "Will Smith", not the "will" of "we will refund him"."""
     forms = {part[0].upper() + part[1:], part.upper()}
-    return r"\b(?-i:" + "|".join(map(re.escape, sorted(forms))) + r")\b"
+    return r"(?:\b|(?<=\\[nrtbf]))(?-i:" + "|".join(map(re.escape, sorted(forms))) + r")\b"
 
 
 class Redaction:
@@ -76,20 +95,29 @@ class Redaction:
         numbering: dict[str, int] = {}
         # Text that already looks like a placeholder is the caller's: never reuse its
         # number, or restoring the answer would turn the caller's own text into a value.
-        taken = {m.group(0) for t in texts for m in _PLACEHOLDER.finditer(t)}
+        taken = {
+            m.group(0)
+            for t in texts
+            for form in {t, decode_escapes(t)}  # "%5BEMAIL_1%5D" is the caller's too
+            for m in _PLACEHOLDER.finditer(form)
+        }
+        # Values restored into a JSON answer must be escaped as JSON strings are.
+        self.json_content = request.wants_json
         for d in sorted(detections, key=lambda d: (d.message, d.start)):
             if d.data_class not in classes or d.message >= len(texts):
                 continue
             raw = texts[d.message][d.start : d.end]
-            # A value found behind escapes ("anna%40example.com", "J\u00f6rg") is the
-            # decoded one: restored as such, matched in that form and in the raw one.
-            value = decode_escapes(raw)
+            # A value seen only behind escapes ("anna%40example.com", "J\u00f6rg") is the
+            # decoded one: restored as such, matched in that form and in the raw one. A
+            # value found as written (a password with "%41" in it) stays as written.
+            value = decode_escapes(raw) if d.detector.endswith(DECODED) else raw
             if not value:
                 continue
-            placeholder = seen.get(value.lower())
+            key = _key(value, d.data_class)
+            placeholder = seen.get(key)
             if placeholder is None:
                 placeholder = self._new(value, d.data_class, numbering, taken)
-                seen[value.lower()] = placeholder
+                seen[key] = placeholder
                 pattern = value_pattern(value, d.data_class)
                 sizes[pattern] = len(value)
                 self._patterns.append((pattern, placeholder))
@@ -100,10 +128,11 @@ class Redaction:
                             pattern = _name_part_pattern(part)
                             sizes[pattern] = len(part)
                             self._patterns.append((pattern, placeholder))
-            if raw != value and raw.lower() not in seen:  # the escaped form, as it is sent
-                seen[raw.lower()] = placeholder
-                sizes[re.escape(raw)] = len(raw)
-                self._patterns.append((re.escape(raw), placeholder))
+            if raw != value and _key(raw, d.data_class) not in seen:  # the escaped form
+                seen[_key(raw, d.data_class)] = placeholder
+                pattern = _exact(raw, d.data_class)
+                sizes[pattern] = len(raw)
+                self._patterns.append((pattern, placeholder))
         # Longest value first, so a value that contains another is replaced whole.
         self._patterns.sort(key=lambda p: sizes[p[0]], reverse=True)
         self._regex = (
@@ -176,7 +205,7 @@ class Redaction:
         for choice in response.choices:
             msg = choice.message
             if msg.content:
-                msg.content = self.restore(msg.content)
+                msg.content = self.restore(msg.content, json_string=self.json_content)
             for call in msg.tool_calls or []:
                 call.function.arguments = self.restore(call.function.arguments, json_string=True)
         return response
