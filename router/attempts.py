@@ -53,7 +53,8 @@ class Call:
         self._reservation: Any = None
         self._admission: str | None = None  # the breaker's grant for the attempt in flight
         self._spent_on_failures = 0.0  # cut streams: billed by the provider, charged here
-        self._degraded = False  # budget_degraded reported for this request
+        # budget_degraded reported for this request (by the decision, in Router._start)
+        self._degraded = ctx.decision is not None and ctx.decision.budget_degraded is not None
         self._pending_retry: tuple[str, BaseException] | None = None  # scheduled, not made
 
     def __enter__(self) -> Call:
@@ -146,15 +147,6 @@ class Call:
         return Prepared(
             outgoing, redaction, token, ctx.observer.headers(token), time.perf_counter()
         )
-
-    @property
-    def reported_degraded(self) -> bool:
-        """Whether budget_degraded was reported for this request (by the decision or here)."""
-        return self._degraded
-
-    @reported_degraded.setter
-    def reported_degraded(self, value: bool) -> None:
-        self._degraded = self._degraded or value
 
     def degraded(self, period: str) -> None:
         """Report that the budget degraded this request, once however often it does."""

@@ -14,7 +14,7 @@ from router.config import load_config, policies_dir
 from router.errors import ConfigError, PolicyError
 from router.policy.load import TeamPolicy, load_policy, policy_files
 from router.policy.model import TIERS
-from router.yamlio import load_yaml_file
+from router.yamlio import LineMap, load_yaml_file
 
 _SKIP = {"schema.json"}
 
@@ -103,23 +103,29 @@ def unknown_backends(team: TeamPolicy, names: Collection[str], where: str) -> li
     ):
         for name in values:
             refs.setdefault(name, key)
+    unknown = [(name, key) for name, key in refs.items() if name not in names]
+    if not unknown:
+        return []
     known = ", ".join(sorted(names)) or "none"
+    lines = _lines(team.source)  # read once, for every name it locates
     return [
-        f"{_where(team.source, ('routing', key))}: policy {team.team} names backend {name!r}, "
-        f"which {where} (known: {known})"
-        for name, key in refs.items()
-        if name not in names
+        f"{_where(team.source, lines, ('routing', key))}: policy {team.team} names backend "
+        f"{name!r}, which {where} (known: {known})"
+        for name, key in unknown
     ]
 
 
-def _where(source: str, key: tuple[str, ...]) -> str:
+def _lines(source: str) -> LineMap | None:
+    try:
+        return load_yaml_file(source)[1]
+    except PolicyError:  # a policy built from text has no file
+        return None
+
+
+def _where(source: str, lines: LineMap | None, key: tuple[str, ...]) -> str:
     """``source:line`` of ``key`` in a policy file, or ``source`` when the file does not
     say it (the key comes from a parent policy, or the policy was built from text)."""
-    try:
-        _, lines = load_yaml_file(source)
-    except PolicyError:
-        return source
-    line = lines.exact(key)
+    line = lines.exact(key) if lines is not None else None
     return f"{source}:{line}" if line is not None else source
 
 

@@ -37,7 +37,7 @@ from router.plan import AttemptPlan
 from router.policy.calibrate import calibrate_policies
 from router.policy.load import PolicySet, TeamPolicy
 from router.policy.model import TIER_RANK
-from router.resilience.budget import Budgets, BudgetStore
+from router.resilience.budget import Budgets, BudgetStore, spent_period
 from router.resilience.health import HealthBook
 from router.resilience.latency import prior_from_metadata
 from router.route import RouteRecord
@@ -362,7 +362,8 @@ class Router:
 
     def _decide(self, c: Classification, tp: TeamPolicy, conversation_id: str | None) -> Decision:
         previous = self._conversations.tier(tp.team, conversation_id) if conversation_id else None
-        exhausted = self.budget.exhausted(tp)
+        left = self.budget.left(tp)  # one read of the store serves both arguments
+        exhausted = spent_period(left)
         states = self._states(c.max_output_tokens or tp.policy.cost.assumed_output_tokens)
         return decide(
             c,
@@ -371,7 +372,7 @@ class Router:
             states,
             previous_tier=previous,
             budget_exhausted=exhausted,
-            budget_left=self.budget.left(tp) if exhausted is None else None,
+            budget_left=left if exhausted is None else None,
         )
 
     def _start(
@@ -415,9 +416,7 @@ class Router:
             decision, tp.policy, self._spec_by_name, self._rechecker(ctx), time.monotonic()
         )
         ctx.route.overhead_ms = (time.perf_counter() - started) * 1000.0
-        call = Call(self, ctx, request, plan)
-        call.reported_degraded = decision.budget_degraded is not None  # reported above
-        return call
+        return Call(self, ctx, request, plan)
 
     async def _start_off_loop(self, args: tuple[Any, ...]) -> Call:
         """:meth:`_start` in a worker thread. A caller cancelled meanwhile does not leave
@@ -465,8 +464,9 @@ class Router:
 
         def recheck(spec: BackendSpec) -> list[str]:
             state = self.health.state(spec.name, self._backends[spec.name], output)
-            exhausted = self.budget.exhausted(tp)
-            left = self.budget.left(tp) if exhausted is None else None
+            left = self.budget.left(tp)
+            exhausted = spent_period(left)
+            left = left if exhausted is None else None
             cost = estimate_cost(spec, c, tp)  # type: ignore[arg-type]
             return exclusions(spec, c, tp, verdict, state, cost, exhausted, left)  # type: ignore[arg-type]
 

@@ -160,8 +160,9 @@ def privacy_verdict(classification: Classification, team: TeamPolicy) -> Privacy
 
 def required_tier(
     classification: Classification, team: TeamPolicy, previous_tier: str | None = None
-) -> tuple[str, list[str]]:
-    """The lowest tier the policy says this request needs, and why."""
+) -> tuple[str, list[str], str]:
+    """The lowest tier the policy says this request needs, and why; and the tier the turn
+    itself requires, before stickiness (what ``strict`` enforces)."""
     q = team.policy.quality
     name = team.team
     score = classification.complexity
@@ -198,7 +199,7 @@ def required_tier(
         prev = previous_tier
         if TIER_RANK[by_rule] < TIER_RANK[prev]:
             reasons.append(f"conversation stays on tier {prev} (stickiness)")
-            return prev, reasons
+            return prev, reasons, by_rule
         if tier == by_rule:  # the score alone moves it up: only as far as it clearly clears
             clear = prev
             for t in ("large", "proprietary"):
@@ -215,8 +216,8 @@ def required_tier(
                     f"{score:.3f} is not clearly above {thr:.3f} + margin {st.margin:.3f} "
                     "(stickiness)"
                 )
-                return clear, reasons
-    return by_rule, reasons
+                return clear, reasons, by_rule
+    return by_rule, reasons, by_rule
 
 
 def exclusions(
@@ -313,12 +314,11 @@ def decide(
     """
     states = states or {}
     verdict = privacy_verdict(classification, team)
-    need, reasons = required_tier(classification, team, previous_tier)
+    need, reasons, floor = required_tier(classification, team, previous_tier)
     need_rank = TIER_RANK[need]
     strict = team.policy.quality.strict
-    # Strict enforces what the policy requires of this turn; the tier a conversation stays
-    # on for stickiness is a preference, not a requirement to enforce.
-    floor = required_tier(classification, team)[0] if previous_tier and strict else need
+    # Strict enforces what the policy requires of this turn (floor); the tier a conversation
+    # stays on for stickiness is a preference, not a requirement to enforce.
     floor_rank = TIER_RANK[floor]
     degrade = team.policy.cost.on_budget_exhausted == "degrade"
     degraded: str | None = None

@@ -56,22 +56,16 @@ def decode_escapes(text: str) -> str:
     return decode_escapes_with_spans(text)[0]
 
 
-def decode_escapes_with_positions(text: str) -> tuple[str, list[int]]:
-    """:func:`decode_escapes`, and for each position in the result (and its end) the
-    position in ``text`` it comes from, to map spans found there back to ``text``."""
-    decoded, where, _ = decode_escapes_with_spans(text)
-    return decoded, where
-
-
 PASSES = 3
 """Escaped text is decoded up to this many times: a JSON body carried as a string in
 another JSON document escapes twice (``\\\\n``), a percent sign once more (``%2540``)."""
 
 
 def decode_escapes_with_spans(text: str) -> tuple[str, list[int], list[tuple[int, int]]]:
-    """:func:`decode_escapes_with_positions`, and the spans of ``text`` that were escapes
-    (``\\n``, a run of ``%XX``), sorted. Decodes up to :data:`PASSES` times, until nothing
-    changes."""
+    """:func:`decode_escapes`; for each position in the result (and its end) the position
+    in ``text`` it comes from, to map spans found there back to ``text``; and the spans of
+    ``text`` that were escapes (``\\n``, a run of ``%XX``), sorted. Decodes up to
+    :data:`PASSES` times, until nothing changes."""
     decoded, where, spans = _decode_once(text)
     for _ in range(PASSES - 1):
         if decoded == text or not might_be_escaped(decoded):

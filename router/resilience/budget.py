@@ -125,10 +125,7 @@ class Budgets:
 
     def exhausted(self, team: TeamPolicy) -> str | None:
         """The first budget period that is fully used ("daily" or "monthly"), if any."""
-        for key, limit, period in self._limits(team):
-            if self.store.used(key) >= limit:
-                return period
-        return None
+        return spent_period(self.left(team))
 
     def reserve(self, team: TeamPolicy, amount: float) -> Reservation | None:
         """Reserve ``amount`` under every period, or return ``None`` if it does not fit."""
@@ -146,3 +143,8 @@ class Budgets:
     def spent(self, team: TeamPolicy) -> dict[str, float]:
         """Used amount (charged plus reserved) per period."""
         return {period: self.store.used(key) for key, _, period in self._limits(team)}
+
+
+def spent_period(least: tuple[str, float] | None) -> str | None:
+    """The period of :meth:`Budgets.left`'s answer when nothing is left of it, else ``None``."""
+    return least[0] if least is not None and least[1] <= 0 else None
