@@ -33,6 +33,16 @@ def sent(backend: FakeBackend) -> str:
     return "\n".join(r.model_dump_json(exclude_none=True, by_alias=True) for r in backend.requests)
 
 
+def assert_found_and_kept_local(cls: str, messages, **params) -> None:  # type: ignore[no-untyped-def]
+    """``cls`` is found in the request, and no remote backend is ever called with it."""
+    remote = cloud()
+    r = router_with([remote], complexity=0.95)
+    assert cls in r.classify(messages, **params).data_classes
+    with pytest.raises(NoRouteAvailable):
+        r.chat(messages, **params)
+    assert remote.calls == 0
+
+
 TOOL = {
     "type": "function",
     "function": {
@@ -69,12 +79,7 @@ ELSEWHERE = [
 
 @pytest.mark.parametrize(("where", "params", "messages"), ELSEWHERE, ids=[e[0] for e in ELSEWHERE])
 def test_data_outside_the_messages_is_classified_and_kept_local(where, params, messages) -> None:
-    remote = cloud()
-    r = router_with([remote], complexity=0.95)
-    assert "email" in r.classify(messages, **params).data_classes
-    with pytest.raises(NoRouteAvailable):
-        r.chat(messages, **params)
-    assert remote.calls == 0
+    assert_found_and_kept_local("email", messages, **params)
 
 
 @pytest.mark.parametrize(("where", "params", "messages"), ELSEWHERE, ids=[e[0] for e in ELSEWHERE])
@@ -152,12 +157,7 @@ ONLY_ESCAPED = [
 
 @pytest.mark.parametrize(("where", "cls", "text"), ONLY_ESCAPED, ids=[e[0] for e in ONLY_ESCAPED])
 def test_a_value_written_only_escaped_is_found_and_kept_local(where, cls, text) -> None:
-    remote = cloud()
-    r = router_with([remote], complexity=0.95)
-    assert cls in r.classify(text).data_classes
-    with pytest.raises(NoRouteAvailable):
-        r.chat(text)
-    assert remote.calls == 0
+    assert_found_and_kept_local(cls, text)
 
 
 @pytest.mark.parametrize(
@@ -438,12 +438,7 @@ UNICODE_FORMS = [  # (class, text): forms a keyboard, word processor or JSON enc
     ("cls", "text"), UNICODE_FORMS, ids=[f"{c}-{i}" for i, (c, _) in enumerate(UNICODE_FORMS)]
 )
 def test_unicode_forms_of_a_value_are_found_and_kept_local(cls: str, text: str) -> None:
-    remote = cloud()
-    r = router_with([remote], complexity=0.95)
-    assert cls in r.classify(text).data_classes
-    with pytest.raises(NoRouteAvailable):
-        r.chat(text)
-    assert remote.calls == 0
+    assert_found_and_kept_local(cls, text)
 
 
 @pytest.mark.parametrize(
@@ -648,12 +643,7 @@ def test_a_name_part_that_is_also_a_word_is_redacted_only_as_a_name() -> None:
 def test_escaped_values_keep_their_protected_class_and_stay_local(text: str, cls: str) -> None:
     # A decoded name overlapping an address or a secret must not take its place, and
     # text escaped twice is decoded twice.
-    remote = cloud()
-    r = router_with([remote], complexity=0.95)
-    assert cls in r.classify(text).data_classes
-    with pytest.raises(NoRouteAvailable):
-        r.chat(text)
-    assert remote.calls == 0
+    assert_found_and_kept_local(cls, text)
 
 
 def test_a_long_token_split_across_parts_is_found_whole() -> None:
