@@ -263,16 +263,13 @@ def exclusions(
         out.append(
             f"estimated cost ${cost:.6f} exceeds policy {name} max_per_request_usd ${ceiling:g}"
         )
-    if budget_exhausted:
-        if policy.cost.on_budget_exhausted == "reject":
-            out.append(f"team {name} {budget_exhausted} budget is spent; policy rejects")
-        elif cost > 0:
-            out.append(
-                f"team {name} {budget_exhausted} budget is spent; policy degrades to free backends"
-            )
-    elif budget_left is not None and cost > budget_left[1] and cost > 0:
-        period, left = budget_left
-        if policy.cost.on_budget_exhausted == "degrade":  # under reject, chat raises instead
+    if budget_exhausted and policy.cost.on_budget_exhausted == "reject":
+        out.append(f"team {name} {budget_exhausted} budget is spent; policy rejects")
+    elif period := degrading_period(cost, team, budget_exhausted, budget_left):
+        if budget_exhausted:
+            out.append(f"team {name} {period} budget is spent; policy degrades to free backends")
+        else:  # under reject, a call the budget cannot cover is refused when sent instead
+            left = budget_left[1]  # type: ignore[index]
             out.append(
                 f"team {name} {period} budget cannot cover this call: estimated ${cost:.6f}, "
                 f"${left:.6f} left; policy degrades to cheaper backends"
@@ -285,6 +282,23 @@ def exclusions(
         if target is not None and predicted is not None and predicted > target:
             out.append(f"predicted latency {predicted:.0f} ms > policy {name} target {target:g} ms")
     return out
+
+
+def degrading_period(
+    cost: float,
+    team: TeamPolicy,
+    budget_exhausted: str | None,
+    budget_left: tuple[str, float] | None,
+) -> str | None:
+    """The budget period that leaves out, under the policy's ``degrade``, a backend whose
+    worst case costs ``cost``: a spent one, or one whose remainder cannot cover it."""
+    if cost <= 0 or team.policy.cost.on_budget_exhausted != "degrade":
+        return None
+    if budget_exhausted:
+        return budget_exhausted
+    if budget_left is not None and cost > budget_left[1]:
+        return budget_left[0]
+    return None
 
 
 def estimate_cost(spec: BackendSpec, c: Classification, team: TeamPolicy) -> float:
@@ -320,8 +334,7 @@ def decide(
     # Strict enforces what the policy requires of this turn (floor); the tier a conversation
     # stays on for stickiness is a preference, not a requirement to enforce.
     floor_rank = TIER_RANK[floor]
-    degrade = team.policy.cost.on_budget_exhausted == "degrade"
-    degraded: str | None = None
+    degraded: str | None = None  # the budget period that left a priced backend out
     eligible: list[tuple[tuple[Any, ...], BackendSpec, float, list[str]]] = []
     excluded: list[Candidate] = []
     for index, spec in enumerate(backends):
@@ -336,11 +349,7 @@ def decide(
             budget_exhausted,
             budget_left,
         )
-        if why and cost > 0 and degrade and degraded is None:
-            if budget_exhausted:
-                degraded = budget_exhausted
-            elif budget_left is not None and cost > budget_left[1]:
-                degraded = budget_left[0]
+        degraded = degraded or degrading_period(cost, team, budget_exhausted, budget_left)
         rank = TIER_RANK[spec.tier]
         if strict and rank < floor_rank:
             why.append(f"tier {spec.tier} is below required tier {floor} (policy strict)")
