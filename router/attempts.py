@@ -227,10 +227,14 @@ class Call:
         usage: Usage | None,
         ttft_s: float | None = None,
         delivered: str = "",
+        *,
+        paused_s: float = 0.0,
     ) -> None:
         """Record the attempt that answered, its cost, and the route it ends with. A stream
         whose backend reported no ``usage`` is charged to the budget an estimate of the
-        prompt and the ``delivered`` text; its route cost stays ``None``."""
+        prompt and the ``delivered`` text; its route cost stays ``None``. ``paused_s`` is
+        the time a streaming caller spent between chunks: the backend's latency, which the
+        router learns from, leaves it out."""
         r, ctx, spec = self.router, self.ctx, step.spec
         t0 = time.perf_counter()
         duration = t0 - prepared.started
@@ -250,7 +254,11 @@ class Call:
             cost = (cost or 0.0) + self._spent_on_failures
         route.cost_usd = cost
         r.health.record_success(
-            spec.name, duration, ttft_s, usage.completion_tokens if usage else 0, self._admission
+            spec.name,
+            duration - paused_s,
+            ttft_s,
+            usage.completion_tokens if usage else 0,
+            self._admission,
         )
         if ttft_s is not None:
             ctx.observer.first_chunk(ctx, spec, prepared.token, ttft_s)

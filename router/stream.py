@@ -53,6 +53,7 @@ class _Run:
         self.arg_restorers: dict[int, StreamRestorer] = {}  # per tool-call index
         self.t0 = prepared.started
         self.ttft: float | None = None
+        self.paused_s = 0.0  # time the caller held the stream between chunks
         self.held: list[ChatCompletionChunk] = []
         self.committed = False
         self.text: list[str] = []
@@ -213,7 +214,13 @@ class StreamDriver:
     def _final(self, run: _Run) -> ChatCompletionChunk:
         run.done = True
         self.call.succeeded(
-            run.step, run.prepared, run.summary(), run.usage, run.ttft, run.delivered
+            run.step,
+            run.prepared,
+            run.summary(),
+            run.usage,
+            run.ttft,
+            run.delivered,
+            paused_s=run.paused_s,
         )
         last = run.last
         final = make_chunk(
@@ -258,7 +265,10 @@ class StreamDriver:
                         p.request, timeout=step.timeout_s, headers=p.headers
                     )
                     for chunk in stream:
-                        yield from self._deliver(run.feed(chunk))
+                        for out in self._deliver(run.feed(chunk)):
+                            held = time.perf_counter()
+                            yield out
+                            run.paused_s += time.perf_counter() - held
                     run.check_complete()
                     final = self._final(run)
                 except Exception as exc:
@@ -303,7 +313,9 @@ class StreamDriver:
                         except StopAsyncIteration:
                             break
                         for out in self._deliver(run.feed(chunk)):
+                            held = time.perf_counter()
                             yield out
+                            run.paused_s += time.perf_counter() - held
                     run.check_complete()
                     final = self._final(run)
                 except Exception as exc:

@@ -217,6 +217,28 @@ def test_latency_target_skips_slow_backends_once_observed() -> None:
     assert BackendState().available
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_slow_stream_reader_does_not_make_a_fast_backend_look_slow(mode) -> None:
+    """The caller's time between chunks is not the backend's latency: a fast backend read
+    slowly stays first, instead of being excluded under the latency target."""
+    tp = policy("latency: {target_ms: 250}")
+    fast = FakeBackend("fast", tier="small", reply="word " * 12, chunk_chars=5)
+    other = FakeBackend("other", tier="large")
+    r = router_with([fast, other], tp)
+    if mode == "sync":
+        for _ in r.stream("Hi", team="team"):
+            time.sleep(0.03)
+    else:
+
+        async def read() -> None:
+            async for _ in r.astream("Hi", team="team"):
+                await asyncio.sleep(0.03)
+
+        asyncio.run(read())
+    assert r.health.latency["fast"].predict_ms(256) < 250
+    assert r.chat("Hi", team="team").route.backend == "fast"
+
+
 def test_a_stale_latency_prediction_is_dropped_so_a_slow_backend_is_tried_again() -> None:
     now = [0.0]
     t = LatencyTracker(stale_after_s=60.0, clock=lambda: now[0])
