@@ -134,7 +134,8 @@ class Stub:
 
     A script step is a dict: ``{"status": 429, "headers": {...}, "body": ...}`` answers
     that; ``{"raw": b"..."}`` sends a 200 with that body as JSON; ``{"drop": True}`` closes
-    the connection without an answer.
+    the connection without an answer; ``{"stream_gap_s": 0.02}`` streams the usual answer
+    with that pause between events.
     """
 
     base_url: str
@@ -199,9 +200,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if "raw" in step:
             return self._send(200, step["raw"])
+        if "stream_gap_s" in step:
+            return self._stream(self._last_body(), step["stream_gap_s"])
         self._send(step.get("status", 200), step.get("body", {}), step.get("headers"))
 
-    def _stream(self, body: dict[str, Any]) -> None:
+    def _last_body(self) -> dict[str, Any]:
+        with self.stub.lock:
+            return self.stub.records[-1]["body"] or {}
+
+    def _stream(self, body: dict[str, Any], gap_s: float = 0.0) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Connection", "close")
@@ -220,6 +227,7 @@ class _Handler(BaseHTTPRequestHandler):
         for e in events:
             self.wfile.write(f"data: {json.dumps(e)}\n\n".encode())
             self.wfile.flush()
+            time.sleep(gap_s)
         self.wfile.write(b"data: [DONE]\n\n")
 
 

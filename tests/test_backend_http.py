@@ -3,6 +3,7 @@ tiny mixture-of-experts model), plus wire-format details against the loopback st
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import time
 
@@ -270,3 +271,24 @@ def test_async_calls_work_from_one_event_loop_after_another(openai_stub) -> None
     assert first == second == STUB_REPLY and other is not pool
     assert other.is_closed
     b.close()  # safe after aclose
+
+
+def test_a_slow_reader_is_not_timed_out_for_the_servers_speed(openai_stub) -> None:
+    """The attempt timeout bounds the server's time. A caller that takes 0.1 s over each
+    chunk (rendering it, forwarding it) reads past a 0.25 s timeout the server never used."""
+    b = OpenAICompatibleBackend.from_spec(stub_http_spec(openai_stub))
+    openai_stub.script += [{"stream_gap_s": 0.02}, {"stream_gap_s": 0.02}]
+    text = []
+    for chunk in b.stream(req(), timeout=0.25):
+        time.sleep(0.1)
+        text.append(chunk.text or "")
+    assert "".join(text) == STUB_REPLY
+
+    async def read() -> str:
+        out = []
+        async for chunk in b.astream(req(), timeout=0.25):
+            await asyncio.sleep(0.1)
+            out.append(chunk.text or "")
+        return "".join(out)
+
+    assert asyncio.run(read()) == STUB_REPLY

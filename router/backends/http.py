@@ -234,7 +234,10 @@ class OpenAICompatibleBackend(Backend):
                 if not _is_sse(resp):
                     raise self._not_sse(resp, resp.read())
                 for text in resp.iter_text():
-                    yield from events.feed(text)
+                    for chunk in events.feed(text):
+                        held = time.monotonic()
+                        yield chunk
+                        events.resume(held)
                     if events.done:
                         break
         except httpx.HTTPError as exc:
@@ -265,7 +268,9 @@ class OpenAICompatibleBackend(Backend):
                     raise self._not_sse(resp, await resp.aread())
                 async for text in resp.aiter_text():
                     for chunk in events.feed(text):
+                        held = time.monotonic()
                         yield chunk
+                        events.resume(held)
                     if events.done:
                         break
         except httpx.HTTPError as exc:
@@ -316,7 +321,8 @@ class OpenAICompatibleBackend(Backend):
 class _Events:
     """Turns the text of an SSE response, as it arrives, into chunks; adds usage when none
     came. The clock is read at every piece of text, keep-alive comments included, so the
-    timeout bounds the whole stream."""
+    timeout bounds the whole stream: the server's time, not the time the caller spends
+    between chunks (:meth:`resume` moves the deadline by it)."""
 
     def __init__(self, backend: str, request: ChatRequest, timeout: float | None) -> None:
         self.backend = backend
@@ -329,6 +335,11 @@ class _Events:
     def feed(self, text: str) -> list[ChatCompletionChunk]:
         _check(self.deadline, self.backend)
         return self._lines(self.lines.feed(text))
+
+    def resume(self, held_since: float) -> None:
+        """The caller held the stream from ``held_since`` until now: not the server's time."""
+        if self.deadline is not None:
+            self.deadline += time.monotonic() - held_since
 
     def _lines(self, lines: list[str]) -> list[ChatCompletionChunk]:
         out: list[ChatCompletionChunk] = []
