@@ -789,3 +789,20 @@ def test_the_pii_bench_scores_the_shipped_labelled_texts() -> None:
     missed = round((1 - result["recall"]) * result["values"])
     assert len(result["misses"]) == missed
     assert result["ordinary_flagged"] == len(result["false_positives"]) <= 30
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "value"),
+    [
+        ("@channel Ana leaves, mail ana.ruiz@gmail.com", "email", "ana.ruiz@gmail.com"),
+        ("@here notes to k.osei@example.org please", "email", "k.osei@example.org"),
+        ("@bob: forward it to ops-team@corp.example.com", "email", "ops-team@corp.example.com"),
+        ("://broken, but https://deploy:W1nter-2024x@git.example.com/r", "secret",
+         "https://deploy:W1nter-2024x@git.example.com"),
+    ],
+)  # fmt: skip
+def test_an_at_sign_or_scheme_separator_at_the_very_start_hides_nothing_after_it(
+    text: str, cls: str, value: str
+) -> None:
+    # str.find returns 0 for a match at the start: that is a position, not "not found".
+    assert_finds(text, cls, value)

@@ -29,7 +29,9 @@ _V6TOK = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]{2,45}(?![\w:])")
 
 def _emails(text: str, out: _Out) -> None:
     at = text.find("@")
-    while at > 0:  # read the local part backwards from each "@", then match forwards
+    while at >= 0:  # read the local part backwards from each "@", then match forwards
+        # (an "@" at the very start, as in "@channel ...", has no local part: skip it, but
+        # not the addresses after it)
         back, nxt = _LOCAL_REV.match(text[max(0, at - 65) : at][::-1]), at + 1
         local = back[0].rstrip("'") if back else ""  # not the quote in 'bob@example.org'
         m = _EMAIL.match(text, at - len(local)) if local and len(back[0]) <= 64 else None
@@ -38,7 +40,7 @@ def _emails(text: str, out: _Out) -> None:
             nxt = m.end()
         at = text.find("@", nxt)
     p = text.find("://")
-    while p > 0:
+    while p >= 0:
         back = _SCHEME_REV.match(text[max(0, p - 21) : p][::-1])
         if back and (m := _CRED_URL.match(text, p - back.end())):
             out.append((m.start(), m.end(), "secret", 0.95, "url_credentials"))
