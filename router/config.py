@@ -83,7 +83,9 @@ class BackendSpec(BaseModel):
     expected_latency_ms: float | None = Field(
         default=None,
         gt=0,
-        description="Prior for latency-aware routing until real observations arrive.",
+        description="Prior for latency-aware routing: the time of a 256-token answer, "
+        "scaled to the tokens a request expects; used until real observations arrive, and "
+        "for a minute at most.",
     )
 
     @field_validator("name")

@@ -196,7 +196,7 @@ def test_open_circuit_removes_the_backend_from_decisions() -> None:
 
 def test_latency_tracker_prior_ewma_and_percentiles() -> None:
     t = LatencyTracker(prior_ms=800)
-    assert t.predict_ms(100) == 800
+    assert t.predict_ms(256) == 800  # the prior is the time of a 256-token answer
     for _ in range(20):
         t.observe(total_s=1.1, ttft_s=0.1, output_tokens=101)  # 10 ms per token
     assert t.predict_ms(100) == pytest.approx(100 + 100 * 10, rel=0.01)
@@ -685,6 +685,28 @@ def test_cold_start_prior_from_model_metadata() -> None:
     )
     big = next(c for c in r.explain("Hi", team="team").decision.excluded)
     assert big.backend == "big-local" and "predicted latency" in big.reasons[0]
+
+
+def test_a_latency_prior_scales_with_the_answer_and_expires_like_an_observation() -> None:
+    """A cold-start guess of 3 s for 256 tokens does not exclude a 16-token request under
+    a 2.5 s target, and a guess that excluded a backend is dropped after a minute, so the
+    backend gets measured instead of being left out for good."""
+    now = [0.0]
+    t = LatencyTracker(prior_ms=3000, stale_after_s=60.0, clock=lambda: now[0])
+    assert t.predict_ms(256) == pytest.approx(3000)
+    assert t.predict_ms(16) == pytest.approx(3000 * 16 / 256)
+    now[0] = 61.0
+    assert t.predict_ms(256) is None
+
+    tp = policy("latency: {target_ms: 2500}")
+    spec = BackendSpec(
+        name="local", tier="small", zone="local", kind="fake", model="m", expected_latency_ms=3000
+    )
+    local = FakeBackend(spec=spec)
+    cloud = FakeBackend("cloud", tier="proprietary", zone="remote")
+    r = router_with([local, cloud], tp, complexity=0.1)
+    assert r.explain("Hi", team="team").decision.ranked[0].backend == "cloud"  # 256 tokens
+    assert r.chat("Hi", team="team", max_tokens=16).route.backend == "local"
 
 
 def test_a_busy_backend_is_skipped_without_a_retry_and_without_opening_its_circuit() -> None:

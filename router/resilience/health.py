@@ -131,4 +131,4 @@ class HealthBook:
         """A latency prior from model metadata, used until observations arrive."""
         tracker = self.latency[name]
         if tracker.prior_ms is None:
-            tracker.prior_ms = prior_ms
+            tracker.set_prior(prior_ms)

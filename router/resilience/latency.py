@@ -7,9 +7,11 @@ Prediction for a request expecting ``n`` output tokens::
 
 scaled by the requests queued ahead of it in this process. Before any observation, a prior
 stands in: ``expected_latency_ms`` from the configuration, else an estimate from the
-model's metadata (:func:`prior_from_metadata`); the first observation replaces it. A
-prediction from observations older than a minute is dropped (see :meth:`LatencyTracker.
-predict_ms`), so a backend excluded for one slow answer is tried again.
+model's metadata (:func:`prior_from_metadata`), both the time of a 256-token answer and
+scaled to the ``n`` expected; the first observation replaces it. A prediction from
+observations, or a prior, older than a minute is dropped (see :meth:`LatencyTracker.
+predict_ms`), so a backend excluded for one slow answer, or for a pessimistic guess, is
+tried again and measured.
 """
 
 from __future__ import annotations
@@ -38,7 +40,9 @@ class LatencySnapshot:
 # On CPUs, generating a token streams the active weights through memory once; this is the
 # effective rate assumed for the prior (a laptop-class 2-core machine), not a measurement.
 _PRIOR_BYTES_PER_MS = 2e6
-_PRIOR_OUTPUT_TOKENS = 256
+PRIOR_OUTPUT_TOKENS = 256
+"""A prior is the time of an answer this long; a request expecting ``n`` tokens is
+predicted at ``n / 256`` of it."""
 
 
 def prior_from_metadata(metadata: dict) -> float | None:
@@ -50,7 +54,7 @@ def prior_from_metadata(metadata: dict) -> float | None:
         return None
     experts, used = metadata.get("expert_count") or 0, metadata.get("expert_used_count") or 0
     active = size if not experts else size * (0.3 + 0.7 * used / experts)
-    return round(_PRIOR_OUTPUT_TOKENS * active / _PRIOR_BYTES_PER_MS, 1)
+    return round(PRIOR_OUTPUT_TOKENS * active / _PRIOR_BYTES_PER_MS, 1)
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -78,6 +82,7 @@ class LatencyTracker:
         self.stale_after_s = stale_after_s
         self._clock = clock
         self._last_at: float | None = None
+        self._since = clock()  # when the prior was set: it ages like an observation
         self._ttft: deque[float] = deque(maxlen=window)
         self._tpot: deque[float] = deque(maxlen=window)
         self._total: deque[float] = deque(maxlen=window)
@@ -118,19 +123,27 @@ class LatencyTracker:
             self._ttft.append(ttft_ms)
             self._ttft_ewma = self._ewma(self._ttft_ewma, ttft_ms)
 
+    def set_prior(self, prior_ms: float | None) -> None:
+        """Set the cold-start guess (ms for a 256-token answer); it ages from now."""
+        with self._lock:
+            self.prior_ms = prior_ms
+            self._since = self._clock()
+
     def predict_ms(self, output_tokens: int, queue_depth: int = 0) -> float | None:
         """Predicted time to a complete answer, or ``None`` with no data and no prior, or
-        when the last observation is older than ``stale_after_s``: a backend excluded for
-        being slow gets no new observations, so an old prediction would exclude it for
-        good; once stale, the next request tries it again and measures afresh."""
+        when the last observation (or the prior, before any) is older than
+        ``stale_after_s``: a backend excluded for being slow gets no new observations, so an
+        old prediction would exclude it for good; once stale, the next request tries it
+        again and measures afresh."""
         ttft, tpot, total = self._ttft_ewma, self._tpot_ewma, self._total_ewma
-        last = self._last_at
-        if last is not None and self._clock() - last > self.stale_after_s:
+        last = self._last_at if self._last_at is not None else self._since
+        if self._clock() - last > self.stale_after_s:
             return None
         if ttft is None:
             if self.prior_ms is None:
                 return None
-            return self.prior_ms * (1 + queue_depth)
+            share = max(output_tokens, 1) / PRIOR_OUTPUT_TOKENS
+            return self.prior_ms * share * (1 + queue_depth)
         base = ttft + (tpot or 0.0) * output_tokens
         if tpot is None and total is not None:
             base = total
