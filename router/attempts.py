@@ -213,9 +213,12 @@ class Call:
         self.router.health.abandoned(step.spec.name, self._admission)
         self._settle(self._delivered_cost(step, delivered))
 
-    def _delivered_cost(self, step: Step, delivered: str) -> float:
+    def _delivered_cost(self, step: Step, delivered: str, *, answered: bool = False) -> float:
+        """The prompt plus the ``delivered`` output, estimated: nothing for an attempt that
+        produced nothing, unless it ``answered`` (a whole answer with no text still cost
+        its prompt)."""
         c = self.ctx.classification
-        if not delivered or c is None:
+        if (not delivered and not answered) or c is None:
             return 0.0
         return step.spec.price.cost(c.tokens, estimate_tokens(delivered))
 
@@ -249,7 +252,10 @@ class Call:
         # No usage reported: the budget is still charged an estimate, but the route's cost
         # (and telemetry's cost.actual_usd) stays empty rather than pass an estimate off
         # as a measured figure.
-        self._settle(cost if cost is not None else self._delivered_cost(step, delivered))
+        if cost is None:
+            self._settle(self._delivered_cost(step, delivered, answered=True))
+        else:
+            self._settle(cost)
         if self._spent_on_failures:
             cost = (cost or 0.0) + self._spent_on_failures
         route.cost_usd = cost

@@ -153,13 +153,24 @@ class ModelFileError(RouterError, ValueError):
 class StreamInterrupted(RouterError):
     """A stream failed after its first token was delivered to the caller.
 
-    ``partial_text`` is what the caller has already received; ``backend`` the backend that
-    was streaming. Never a silent truncation: the stream ends with this error.
+    ``partial_text`` is the text the caller has already received, ``partial_tool_calls``
+    the tool calls (``{"id", "name", "arguments"}``, arguments possibly cut short);
+    ``backend`` the backend that was streaming. Never a silent truncation: the stream ends
+    with this error.
     """
 
-    def __init__(self, message: str, *, backend: str, partial_text: str, cause_type: str = ""):
+    def __init__(
+        self,
+        message: str,
+        *,
+        backend: str,
+        partial_text: str,
+        cause_type: str = "",
+        partial_tool_calls: tuple[dict[str, str], ...] = (),
+    ):
         self.backend = backend
         self.partial_text = partial_text
+        self.partial_tool_calls = partial_tool_calls
         self.cause_type = cause_type
         super().__init__(message)
 

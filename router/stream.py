@@ -31,6 +31,8 @@ from router.completion import (
     Delta,
     DeltaFunction,
     DeltaToolCall,
+    FunctionCallOut,
+    ToolCallOut,
     Usage,
     trusted,
 )
@@ -57,6 +59,7 @@ class _Run:
         self.held: list[ChatCompletionChunk] = []
         self.committed = False
         self.text: list[str] = []
+        self.calls: dict[int, list[str]] = {}  # tool calls delivered: index -> [id, name, args]
         self.usage: Usage | None = None
         self.finish: str | None = None
         self.last: ChatCompletionChunk | None = None
@@ -78,6 +81,8 @@ class _Run:
         has_token = bool(delta.content) or bool(delta.tool_calls)
         if delta.content:
             self.text.append(delta.content)
+        for call in delta.tool_calls or ():
+            self._collect(call)
         if self.committed:
             return [chunk]
         self.held.append(chunk)
@@ -113,10 +118,38 @@ class _Run:
                     late = trusted(DeltaToolCall, index=index, id=None, type=None, function=fn)
                     delta.tool_calls = [*(delta.tool_calls or ()), late]
 
+    def _collect(self, call: DeltaToolCall) -> None:
+        entry = self.calls.setdefault(call.index, ["", "", ""])
+        if call.id:
+            entry[0] = call.id
+        if call.function is not None:
+            entry[1] += call.function.name or ""
+            entry[2] += call.function.arguments or ""
+
     @property
     def delivered(self) -> str:
         """The text the caller has received so far."""
         return "".join(self.text)
+
+    @property
+    def output(self) -> str:
+        """Everything the backend produced for the caller so far, text and tool calls:
+        what a provider bills as output."""
+        return self.delivered + "".join(name + args for _, name, args in self.calls.values())
+
+    def tool_calls(self) -> list[ToolCallOut] | None:
+        """The tool calls delivered so far, whole or in part, in index order."""
+        if not self.calls:
+            return None
+        return [
+            trusted(
+                ToolCallOut,
+                id=cid,
+                type="function",
+                function=trusted(FunctionCallOut, name=name, arguments=args),
+            )
+            for _, (cid, name, args) in sorted(self.calls.items())
+        ]
 
     def summary(self) -> ChatCompletion:
         """The streamed answer as one completion, for observers: id, model, finish reason,
@@ -126,7 +159,7 @@ class _Run:
             AssistantOut,
             role="assistant",
             content=self.delivered or None,
-            tool_calls=None,
+            tool_calls=self.tool_calls(),
             refusal=None,
         )
         return trusted(
@@ -167,7 +200,7 @@ class StreamDriver:
         self._first_chunk(run)
         restart = self.policy.streaming.on_interrupt == "restart"
         final = run.committed and not restart
-        self.call.failed(run.step, run.prepared, exc, run.delivered, final=final)
+        self.call.failed(run.step, run.prepared, exc, run.output, final=final)
         if not run.committed:
             return
         if restart:
@@ -177,12 +210,17 @@ class StreamDriver:
 
     def _interrupted(self, run: _Run, exc: BaseException) -> errors.StreamInterrupted:
         partial = run.delivered
+        calls = tuple(
+            {"id": cid, "name": name, "arguments": args}
+            for _, (cid, name, args) in sorted(run.calls.items())
+        )
         err = errors.StreamInterrupted(
-            f"stream from {run.step.spec.name} failed after {len(partial)} characters were "
+            f"stream from {run.step.spec.name} failed after {len(run.output)} characters were "
             f"delivered ({type(exc).__name__})",
             backend=run.step.spec.name,
             partial_text=partial,
             cause_type=type(exc).__name__,
+            partial_tool_calls=calls,
         )
         err.__suppress_context__ = True  # the cause's message may quote the request
         return err
@@ -219,7 +257,7 @@ class StreamDriver:
             run.summary(),
             run.usage,
             run.ttft,
-            run.delivered,
+            run.output,
             paused_s=run.paused_s,
         )
         last = run.last
@@ -242,7 +280,7 @@ class StreamDriver:
         else:
             run.done = True
             self._first_chunk(run)
-            self.call.abandoned(run.step, run.delivered)
+            self.call.abandoned(run.step, run.output)
 
     def _first_chunk(self, run: _Run) -> None:
         """Report when content first reached the caller, for an attempt that then ended

@@ -23,8 +23,10 @@ from router import (
     StreamInterrupted,
     errors,
 )
+from router.backends.base import make_chunk
 from router.backends.http import OpenAICompatibleBackend
 from router.classify.classifier import estimate_tokens
+from router.completion import ChatCompletionChunk, DeltaFunction, DeltaToolCall
 from router.resilience.breaker import (
     ADMITTED,
     CLOSED,
@@ -280,6 +282,53 @@ def test_a_stream_cut_after_tokens_is_charged_for_what_it_delivered() -> None:
     spent = r.budget.spent(r.policies["team"])["daily"]
     assert spent > answered  # the cut attempt was charged too
     assert route.cost_usd == pytest.approx(spent)
+
+
+class _ToolCallStream(FakeBackend):
+    """Streams one tool call, ``send``, in argument pieces; cut after them when ``cut``.
+    It reports no usage, as many servers do not."""
+
+    def __init__(self, name: str, *, cut: bool, **kw) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(name, **kw)
+        self.cut = cut
+
+    def stream(self, request, **kw):  # type: ignore[no-untyped-def]
+        def piece(**fields) -> ChatCompletionChunk:  # type: ignore[no-untyped-def]
+            chunk = make_chunk("c", "m", role="assistant")
+            fn = DeltaFunction(name=fields.get("name"), arguments=fields.get("args"))
+            call = DeltaToolCall(index=0, id=fields.get("id"), function=fn)
+            chunk.choices[0].delta.tool_calls = [call]
+            return chunk
+
+        yield piece(id="call_1", name="send", args="")
+        for i in range(20):
+            yield piece(args='{"body": "' if i == 0 else "lorem ipsum dolor sit amet ")
+        if self.cut:
+            raise errors.BackendUnavailable("cut", backend=self.spec.name)
+        yield make_chunk("c", "m", finish_reason="tool_calls")
+
+
+@pytest.mark.parametrize("cut", [True, False])
+def test_a_tool_call_stream_is_charged_and_a_cut_one_hands_back_its_partial_call(cut) -> None:
+    """A provider bills a tool call's arguments like text: a tool-call stream, whole or
+    cut, is charged the prompt and the arguments delivered, and the interruption carries
+    the partial call so the caller can tell what arrived."""
+    tp = policy("cost: {daily_budget_usd: 10}")
+    price = Price(input_per_mtok=1000.0, output_per_mtok=1000.0)
+    r = router_with([_ToolCallStream("paid", cut=cut, tier="large", price=price)], tp)
+    tools = [{"type": "function", "function": {"name": "send"}}]
+    args = '{"body": "' + "lorem ipsum dolor sit amet " * 19
+    if cut:
+        with pytest.raises(StreamInterrupted) as info:
+            list(r.stream("Q" * 200, team="team", tools=tools))
+        assert info.value.partial_tool_calls == (
+            {"id": "call_1", "name": "send", "arguments": args},
+        )
+    else:
+        list(r.stream("Q" * 200, team="team", tools=tools))
+    prompt = r.classify("Q" * 200, tools=tools).tokens
+    expected = price.cost(prompt, estimate_tokens("send" + args))
+    assert r.budget.spent(tp)["daily"] == pytest.approx(expected)
 
 
 class _SpentElsewhere(MemoryBudgetStore):
