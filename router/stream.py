@@ -439,15 +439,37 @@ class AsyncRoutedStream:
         self._call = call
         self._it = StreamDriver(call).asynchronous()
         self._started = False
+        self._reading = False  # a task is inside __anext__
+        self._stopped = False  # aclose() was called
+        self._closing = False  # the generator is being (or has been) closed
 
     def __aiter__(self) -> AsyncRoutedStream:
         return self
 
     async def __anext__(self) -> ChatCompletionChunk:
-        self._started = True
-        return await self._it.__anext__()
+        if self._stopped:
+            raise StopAsyncIteration
+        self._started = self._reading = True
+        try:
+            chunk = await self._it.__anext__()
+        finally:
+            self._reading = False
+        if self._stopped:  # closed by another task meanwhile: end it here
+            await self._end()
+            raise StopAsyncIteration
+        return chunk
 
     async def aclose(self) -> None:
+        """End the stream. From another task than the one reading it (a "stop" button),
+        the stream ends at its next chunk, in the reading task, which sees a normal end."""
+        self._stopped = True
+        if not self._reading:
+            await self._end()
+
+    async def _end(self) -> None:
+        if self._closing:
+            return
+        self._closing = True
         if not self._started:
             self._started = True
             self._call.__exit__(None, None, None)

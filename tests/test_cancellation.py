@@ -81,6 +81,23 @@ def test_a_stream_closed_from_another_thread_ends_at_its_next_chunk() -> None:
     assert r.health.latency["slow"].in_flight == 0
 
 
+async def test_an_async_stream_closed_from_another_task_ends_at_its_next_chunk() -> None:
+    """The async "stop" button: one task reads the stream, another awaits aclose()."""
+    slow = FakeBackend("slow", latency_ms=300, reply="x" * 64)
+    r = router_with([slow])
+    stream = r.astream("hi")
+
+    async def read() -> list[object]:
+        return [chunk async for chunk in stream]
+
+    reader = asyncio.create_task(read())
+    await asyncio.sleep(0.1)  # the reader is inside __anext__, waiting for the backend
+    await stream.aclose()  # used to raise RuntimeError and leave the stream running
+    got = await asyncio.wait_for(reader, 10)
+    assert len(got) <= 1  # at most the chunk in flight, then a normal end
+    assert r.health.latency["slow"].in_flight == 0
+
+
 def test_a_long_achat_request_is_classified_off_the_event_loop() -> None:
     """A request of hundreds of kilobytes takes tens of milliseconds to classify; on the
     loop that would stall every other task. A caller cancelled while the worker thread
