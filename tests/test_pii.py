@@ -806,3 +806,23 @@ def test_an_at_sign_or_scheme_separator_at_the_very_start_hides_nothing_after_it
 ) -> None:
     # str.find returns 0 for a match at the start: that is a position, not "not found".
     assert_finds(text, cls, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "value"),
+    [
+        ("メールはmisaki.tanaka@docomo.ne.jpです。", "email", "misaki.tanaka@docomo.ne.jp"),
+        ("邮箱wang.li@163.com，谢谢", "email", "wang.li@163.com"),
+        ("이메일은 minsu.kim@naver.com으로 보내주세요", "email", "minsu.kim@naver.com"),
+        ("อีเมลsomchai.k@gmail.comครับ", "email", "somchai.k@gmail.com"),
+        ("Kontakt: müller@bäckerei-süß.de", "email", "müller@bäckerei-süß.de"),  # still any letter
+        ("连接postgres://app:S3cretPw9@db.example.com失败", "secret",
+         "postgres://app:S3cretPw9@db.example.com"),
+    ],
+)  # fmt: skip
+def test_an_address_glued_to_text_of_an_unspaced_script_stops_where_it_starts(
+    text: str, cls: str, value: str
+) -> None:
+    # Japanese, Chinese, Thai and Korean particles follow an address with no space; a span
+    # taking them in would mask the sentence when redacted.
+    assert_finds(text, cls, value)

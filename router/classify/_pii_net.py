@@ -14,27 +14,49 @@ import re
 from router.classify._pii_shape import _Out
 
 _S_V6 = re.compile(rb":[0a-fA]{0,4}:")
+# Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Hangul, kana, CJK
+# ideographs and punctuation, half-width forms): an address glued to such text, as in
+# "メールはmisaki@docomo.ne.jpです", ends where they start, or redaction masks the sentence.
+_UNSPACED = (
+    "\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u2e80-\u2fff\u3000-\u9fff"
+    "\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
+)
 # Domain labels of letters (any script: info@müller-bäckerei.de), digits and inner hyphens.
-_EMAIL = re.compile(
+_EMAIL_ASCII = re.compile(
     r"[\w.%+\-][\w.%+\-']{0,63}@(?:[^\W_](?:(?:[^\W_]|-){0,61}[^\W_])?\.)"
     r"{1,8}[^\W\d_]{2,24}(?![\w\-])"
 )
-_LOCAL_REV = re.compile(r"[\w.%+\-']{1,65}")  # an e-mail's local part, read backwards
-_CRED_URL = re.compile(
+_LOCAL_REV_ASCII = re.compile(r"[\w.%+\-']{1,65}")  # an e-mail's local part, read backwards
+_CRED_URL_ASCII = re.compile(
     r"[A-Za-z][\w+.\-]{1,20}://[^\s/:@'\"<>]{1,128}:[^\s/@'\"<>]{1,128}@[\w.\-]{1,253}(?::\d{1,5})?"
+)
+# The same for text that is not ASCII, without the unspaced scripts (slower: alternations).
+_W = "(?:[^\\W" + _UNSPACED + "]"  # the start of a group: a word character, then others
+_AN = "[^\\W_" + _UNSPACED + "]"  # a letter or digit
+_EMAIL = re.compile(
+    _W + "|[.%+\\-])" + _W + "|[.%+\\-']){0,63}@(?:" + _AN + "(?:(?:" + _AN + "|-){0,61}" + _AN
+    + ")?\\.){1,8}[^\\W\\d_" + _UNSPACED + "]{2,24}(?!" + _W + "|-))"
+)  # fmt: skip
+_LOCAL_REV = re.compile(_W + "|[.%+\\-']){1,65}")
+_CRED_URL = re.compile(
+    _CRED_URL_ASCII.pattern.replace("@[\\w.\\-]{1,253}", "@" + _W + "|[.\\-]){1,253}")
 )
 _SCHEME_REV = re.compile(r"[\w+.\-]{0,20}[A-Za-z]")
 _V6TOK = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]{2,45}(?![\w:])")
 
 
 def _emails(text: str, out: _Out) -> None:
+    if text.isascii():
+        email, local_rev, cred_url = _EMAIL_ASCII, _LOCAL_REV_ASCII, _CRED_URL_ASCII
+    else:
+        email, local_rev, cred_url = _EMAIL, _LOCAL_REV, _CRED_URL
     at = text.find("@")
     while at >= 0:  # read the local part backwards from each "@", then match forwards
         # (an "@" at the very start, as in "@channel ...", has no local part: skip it, but
         # not the addresses after it)
-        back, nxt = _LOCAL_REV.match(text[max(0, at - 65) : at][::-1]), at + 1
+        back, nxt = local_rev.match(text[max(0, at - 65) : at][::-1]), at + 1
         local = back[0].rstrip("'") if back else ""  # not the quote in 'bob@example.org'
-        m = _EMAIL.match(text, at - len(local)) if local and len(back[0]) <= 64 else None
+        m = email.match(text, at - len(local)) if local and len(back[0]) <= 64 else None
         if m and m.end() > at:
             out.append((m.start(), m.end(), "email", 0.95, "email"))
             nxt = m.end()
@@ -42,7 +64,7 @@ def _emails(text: str, out: _Out) -> None:
     p = text.find("://")
     while p >= 0:
         back = _SCHEME_REV.match(text[max(0, p - 21) : p][::-1])
-        if back and (m := _CRED_URL.match(text, p - back.end())):
+        if back and (m := cred_url.match(text, p - back.end())):
             out.append((m.start(), m.end(), "secret", 0.95, "url_credentials"))
         p = text.find("://", p + 3)
 
