@@ -329,7 +329,7 @@ def test_card_numbers_must_pass_luhn_and_have_a_known_issuer(text: str) -> None:
         "GB82 WEST 1234 5698 7654 33",  # mod-97 fails
         "DE89 3704 0044 0532 0130",  # too short for Germany
         "XX89 3704 0044 0532 0130 00",  # no such country
-        "de89 3704 0044 0532 0130 00",  # lower case is not an IBAN
+        "de89 3704 0044 0532 0130 01",  # lower case is read too: mod-97 fails
     ],
 )
 def test_ibans_must_have_the_country_length_and_pass_mod_97(text: str) -> None:
@@ -826,3 +826,24 @@ def test_an_address_glued_to_text_of_an_unspaced_script_stops_where_it_starts(
     # Japanese, Chinese, Thai and Korean particles follow an address with no space; a span
     # taking them in would mask the sentence when redacted.
     assert_finds(text, cls, value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("my iban is de89370400440532013000", "de89370400440532013000"),
+        ("iban: be68539007547034", "be68539007547034"),
+        ("gb82 west 1234 5698 7654 32 is my account", "gb82 west 1234 5698 7654 32"),
+        ("Konto De89 3704 0044 0532 0130 00", "De89 3704 0044 0532 0130 00"),
+    ],
+)
+def test_an_iban_in_lower_case_is_found_when_it_passes_mod_97(text: str, value: str) -> None:
+    assert_finds(text, "iban", value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["ref de89370400440532013001", "hash de89370400440532013000ab", "xde89370400440532013000"],
+)
+def test_a_lower_case_iban_lookalike_is_not_an_iban(text: str) -> None:
+    assert "iban" not in classes(text)

@@ -18,6 +18,7 @@ _IBAN = {  # per length: two letters, two check digits, the rest in groups (spac
     n: re.compile(r"[A-Z]{2}\d\d(?:[ \-]?[A-Z0-9]){%d}(?![A-Za-z0-9])" % (n - 4))  # noqa: UP031
     for n in set(N.IBAN_LENGTHS.values())
 }
+_IBAN_ANY_CASE = {n: re.compile(p.pattern, re.IGNORECASE) for n, p in _IBAN.items()}
 _IBAN_DIGITS = {c: str(c - 55) for c in range(65, 91)}  # A=10 ... Z=35, for mod-97
 _NINO = re.compile(
     r"(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d\d ?\d\d ?\d\d ?[A-D](?!\w)"
@@ -114,3 +115,14 @@ def _code(text: str, p: int, out: _Out) -> None:
         out.append((p, m.end(), "ssn", 0.85, "nino"))
     elif m := _UKPC_RE.match(text, p):
         out.append((p, m.end(), "address", 0.6, "postcode"))
+
+
+def _iban_any_case(text: str, p: int, out: _Out) -> int:
+    """An IBAN typed in lower (or mixed) case starting at ``p`` ("de44 5001 ..."), which the
+    capital-letter scanner cannot see; returns where it ends (or 0). Mod-97 still decides."""
+    size = N.IBAN_LENGTHS.get(text[p : p + 2].upper(), 0)
+    m = _IBAN_ANY_CASE[size].match(text, p) if size else None
+    if m and _iban_ok(_NONALNUM.sub("", m.group().upper())):
+        out.append((p, m.end(), "iban", 0.9, "iban"))
+        return m.end()
+    return 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from router.classify import _names as N
-from router.classify._pii_checks import _DATE, _DNI, _UKPC, _classify
+from router.classify._pii_checks import _DATE, _DNI, _UKPC, _classify, _iban_any_case
 from router.classify._pii_people import _FWD_NEXT, _NW, _address
 from router.classify._pii_shape import _LETTER, _alt, _Out, _vary
 
@@ -39,6 +39,7 @@ _NUMBER, _REFERENCE = _vary(N.NUMBER_WORDS), _vary(N.REFERENCE_WORDS)
 _MONTHS = _vary(N.MONTHS)
 _WORD_END = _LETTER | {46}  # a number right after a word: "born 1990", "Tel. 0301", "DOB: 1990"
 _ALNUM_BYTES = {bytes([c]) for c in (*_LETTER, 48)}
+_AZ = frozenset((65, *range(97, 123)))  # an ASCII letter in the shape
 _DOT_WORD = frozenset(bytes([46, c]) for c in _LETTER)  # ".in-addr.arpa", ".example"
 
 
@@ -159,6 +160,16 @@ def _numbers(text: str, shape: bytes, out: _Out) -> None:
         if shape[ce - 1] == 41 and shape.count(40, max(cs - 1, 0), ce) < shape.count(41, cs, ce):
             ce -= 1  # a closing bracket that belongs to the sentence: (call +1 555 123 4567)
         b1, b2, b3 = shape[max(cs - 1, 0)], shape[max(cs - 2, 0)], shape[max(cs - 3, 0)]
+        if (  # two letters, not both capitals, starting a word: an IBAN in lower case?
+            cs > 1
+            and b1 in _AZ
+            and b2 in _AZ
+            and not b1 == b2 == 65
+            and (cs == 2 or (b3 not in _LETTER and b3 != 48))
+            and (r := _iban_any_case(text, cs - 2, out))
+        ):
+            done = r
+            continue
         worded = cs > 2 and (  # right after a word: "born 1990", "Tel. 0301", "DOB: 1990"
             (b1 == 32 and (b2 in _WORD_END or (b2 in b":," and b3 in _WORD_END)))
             or (b1 == 58 and b2 in _WORD_END)
