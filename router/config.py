@@ -60,6 +60,11 @@ class Capabilities(BaseModel):
     json_output: bool = True
     streaming: bool = True
     streaming_usage: bool = False
+    images: bool = Field(
+        default=False,
+        description="Reads image content parts (a vision model). Requests with images go "
+        "only to backends that declare it.",
+    )
 
 
 class BackendSpec(BaseModel):

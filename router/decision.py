@@ -251,6 +251,8 @@ def exclusions(
         out.append("request wants JSON output; backend cannot constrain output to JSON")
     if c.wants_stream and not caps.streaming:
         out.append("request streams; backend cannot stream")
+    if c.wants_images and not caps.images:
+        out.append("request has image parts; backend reads text only")
     output = c.max_output_tokens or policy.cost.assumed_output_tokens
     needed = c.tokens + output
     if needed > spec.context_window:

@@ -228,6 +228,14 @@ class ChatRequest(BaseModel):
         return [self.stop] if isinstance(self.stop, str) else list(self.stop)
 
     @property
+    def has_images(self) -> bool:
+        """Whether any message carries an image content part."""
+        return any(
+            isinstance(m.content, list) and any(isinstance(p, ImagePart) for p in m.content)
+            for m in self.messages
+        )
+
+    @property
     def wants_json(self) -> bool:
         """Whether the request asks for JSON output."""
         return self.response_format is not None and self.response_format.type != "text"

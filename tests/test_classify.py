@@ -59,6 +59,10 @@ def test_request_needs_are_recorded() -> None:
         response_format={"type": "json_object"},
     )
     assert c.wants_tools and c.wants_json and c.max_output_tokens == 30
+    assert not c.wants_images
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
+    content = [{"type": "text", "text": "what is this?"}, image]
+    assert classify([{"role": "user", "content": content}]).wants_images
 
 
 def test_labels_are_validated_and_kept() -> None:

@@ -302,3 +302,12 @@ def test_redact_lets_remote_backends_through_with_a_note() -> None:
     assert names(d)[0] == "cloud"
     assert d.ranked[0].redact == frozenset({"email"})
     assert d.ranked[1].redact == frozenset()  # local backends see the original
+
+
+def test_images_go_only_to_backends_that_read_them() -> None:
+    vision = CLOUD.model_copy(update={"capabilities": Capabilities(tools=True, images=True)})
+    d = decide(cls(0.1, wants_images=True), DEFAULT, (SMALL, LARGE, vision))
+    assert [c.backend for c in d.ranked] == ["cloud"]
+    why = {c.backend: c.reasons for c in d.excluded}
+    assert why["small"] == ("request has image parts; backend reads text only",)
+    assert not decide(cls(0.1, wants_images=True), DEFAULT, ALL).ranked

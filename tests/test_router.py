@@ -9,6 +9,7 @@ import pytest
 from router import (
     AllAttemptsFailed,
     BudgetExceeded,
+    Capabilities,
     ContentRefused,
     DeadlineExceeded,
     FakeBackend,
@@ -442,3 +443,21 @@ def test_closed_loops_clients_are_dropped_not_kept_forever() -> None:
     for _ in range(50):
         asyncio.run(use())
     assert len(clients._clients) == 1  # only the last loop's, dropped at the next switch
+
+
+def test_an_image_goes_to_a_backend_that_reads_images_and_explain_agrees() -> None:
+    """A text-only model is not given an image to fail on: explain and chat pick the
+    vision backend, and with local-only data and no local vision model the router fails
+    closed and says why."""
+    text_only = FakeBackend("small", capabilities=Capabilities(tools=True))
+    vision = FakeBackend("cloud", tier="proprietary", zone="remote")
+    image = {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}
+    r = router_with([text_only, vision], policy("privacy: {email: local_only}"), complexity=0.1)
+    question = [{"role": "user", "content": [{"type": "text", "text": "what is this?"}, image]}]
+    assert r.explain(question, team="team").decision.ranked[0].backend == "cloud"
+    assert r.chat(question, team="team").route.backend == "cloud"
+    assert text_only.calls == 0
+    private = [{"role": "user", "content": [{"type": "text", "text": "mail a@b.co"}, image]}]
+    with pytest.raises(NoRouteAvailable, match="image parts"):
+        r.chat(private, team="team")
+    assert text_only.calls == 0

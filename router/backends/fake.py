@@ -118,7 +118,7 @@ class FakeBackend(Backend):
                     model=model,
                     price=price or Price(),
                     context_window=context_window,
-                    capabilities=capabilities or Capabilities(tools=True),
+                    capabilities=capabilities or Capabilities(tools=True, images=True),
                 )
             except ValidationError as exc:
                 where, msg = first_problem(exc)

@@ -197,5 +197,6 @@ class Classifier:
             wants_tools=bool(request.tools) and request.tool_choice != "none",
             wants_json=request.wants_json,
             wants_stream=request.stream,
+            wants_images=request.has_images,
             max_output_tokens=request.max_tokens,
         )

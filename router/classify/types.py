@@ -84,6 +84,7 @@ class Classification:
     wants_tools: bool = False
     wants_json: bool = False
     wants_stream: bool = False
+    wants_images: bool = False
     max_output_tokens: int | None = None
 
     @property
