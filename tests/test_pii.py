@@ -847,3 +847,34 @@ def test_an_iban_in_lower_case_is_found_when_it_passes_mod_97(text: str, value: 
 )
 def test_a_lower_case_iban_lookalike_is_not_an_iban(text: str) -> None:
     assert "iban" not in classes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "DATABASE_URL=postgres://USER:PASSWORD@HOST:5432/DBNAME",
+        "mysql://DB_USER:DB_PASS@localhost/app",
+        "see https://user:pass@example.com/repo.git",
+        "https://username:password@git.example.com",
+        "redis://default:changeme@localhost:6379/0",
+        "git clone https://admin:<password>@git.example.com/x.git",
+        "mongodb://${MONGO_USER}:${MONGO_PASSWORD}@mongo:27017",
+        "amqp://app:your_password@rabbit.internal:5672",
+        "ftp://anonymous:****@ftp.example.org",
+    ],
+)
+def test_placeholder_credentials_in_a_url_are_not_secrets(text: str) -> None:
+    # Documentation and .env examples; neither a secret nor the "pass@host" e-mail address.
+    assert found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("postgres://USER:xK9#mP2qL@db.example.com:5432/app", "postgres://USER:xK9#mP2qL@db.example.com:5432"),
+        ("https://deploy:Passw0rd!@git.example.com/r", "https://deploy:Passw0rd!@git.example.com"),
+        ("redis://default:Tr0ub4dor@cache.internal:6379", "redis://default:Tr0ub4dor@cache.internal:6379"),
+    ],
+)  # fmt: skip
+def test_a_real_looking_password_in_a_url_is_still_a_secret(text: str, value: str) -> None:
+    assert_finds(text, "secret", value)

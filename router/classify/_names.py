@@ -580,6 +580,13 @@ NOT_PASSWORDS = frozenset(
 )
 """Values after a password key that are prose or placeholders, not passwords."""
 
+PLACEHOLDER_CREDENTIALS = frozenset(
+    """user username usr login name password passwd pass pwd pw secret token key apikey
+    changeme change-me change_me xxx example dummy placeholder redacted hidden""".split()
+)
+"""User names and passwords that documentation writes in a URL or a command line
+(``https://user:pass@host``), not credentials (compared in lower case)."""
+
 API_KEY_FORMATS = (
     r"sk-(?:ant-|proj-|svcacct-|admin-)?[\w\-]{20,}",  # OpenAI, Anthropic
     r"[sr]k_(?:live|test)_[^\W_]{16,}",  # Stripe

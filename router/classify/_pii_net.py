@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from router.classify._pii_shape import _Out
+from router.classify._pii_shape import _Out, _placeholder
 
 _S_V6 = re.compile(rb":[0a-fA]{0,4}:")
 # Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Hangul, kana, CJK
@@ -57,7 +57,11 @@ def _emails(text: str, out: _Out) -> None:
         back, nxt = local_rev.match(text[max(0, at - 65) : at][::-1]), at + 1
         local = back[0].rstrip("'") if back else ""  # not the quote in 'bob@example.org'
         m = email.match(text, at - len(local)) if local and len(back[0]) <= 64 else None
-        if m and m.end() > at:
+        if (
+            m
+            and m.end() > at
+            and not (text[m.start() - 1 : m.start()] == ":" and _url_password(text, m.start(), at))
+        ):
             out.append((m.start(), m.end(), "email", 0.95, "email"))
             nxt = m.end()
         at = text.find("@", nxt)
@@ -65,8 +69,21 @@ def _emails(text: str, out: _Out) -> None:
     while p >= 0:
         back = _SCHEME_REV.match(text[max(0, p - 21) : p][::-1])
         if back and (m := cred_url.match(text, p - back.end())):
-            out.append((m.start(), m.end(), "secret", 0.95, "url_credentials"))
+            rest = text[p + 3 : m.end()].partition(":")[2]
+            if not _placeholder(rest[: rest.rfind("@")]):  # not https://USER:PASSWORD@HOST
+                out.append((m.start(), m.end(), "secret", 0.95, "url_credentials"))
         p = text.find("://", p + 3)
+
+
+_AUTHORITY_REV = re.compile(r"[^\s/:@'\"<>]{0,128}//:[\w+.\-]{0,20}[A-Za-z]")
+
+
+def _url_password(text: str, s: int, at: int) -> bool:
+    """Whether the "local part" ``s:at`` of an e-mail address is a placeholder password in a
+    URL (``https://user:pass@example.com``): documentation, not an address."""
+    return _placeholder(text[s:at]) and bool(
+        _AUTHORITY_REV.match(text[max(0, s - 160) : s - 1][::-1])
+    )
 
 
 def _ipv6(text: str, shape: bytes, out: _Out) -> None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from router.classify import _names as N
+
 _Out = list[tuple[int, int, str, float, str]]  # (start, end, class, confidence, detector)
 _Hit = tuple[str, float, str]  # (class, confidence, detector)
 _Span = tuple[int, int, str]  # (start, end, detector)
@@ -57,3 +59,21 @@ def _vary(*sets: frozenset[str]) -> frozenset[str]:
     """The words, also followed by ``:``, ``.`` or ``,`` as they appear before a number."""
     words = frozenset().union(*sets)
     return words | {w + p for w in words for p in ":.,"}
+
+
+_CAPS_WORD = re.compile(r"[A-Z][A-Z_\-]*[A-Z]\Z")  # USER, PASSWORD, DB_PASS, YOUR-TOKEN
+_TEMPLATE = re.compile(r"<[^<>]*>|\$\{[^{}]*\}|\$\w+|\{\{?[^{}]*\}\}?|%\(?\w*\)?s|\[[^\[\]]*\]")
+_KEY_WORDS = ("password", "passwd", "pass", "pwd", "secret", "token", "key")
+
+
+def _placeholder(value: str) -> bool:
+    """Whether a user name or password is a documentation placeholder, not a credential:
+    a word in capitals (``PASSWORD``, ``DB_PASS``), a template (``<password>``, ``${PASS}``,
+    ``$TOKEN``, ``{{ pw }}``, ``%s``), one character repeated (``xxxx``, ``****``), a word
+    such as ``user``, ``pass`` or ``changeme``, or "your"/"my" before one (``your_password``)."""
+    if _CAPS_WORD.match(value) or _TEMPLATE.fullmatch(value) or len(set(value)) == 1:
+        return True
+    low = value.lower().replace("_", "").replace("-", "")
+    return low in N.PLACEHOLDER_CREDENTIALS or (
+        low.startswith(("your", "my")) and low.endswith(_KEY_WORDS)
+    )
