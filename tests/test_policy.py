@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from router import PolicyError, PolicySet, UnknownTeam, load_policy
+from router.classify.types import TASKS
 from router.policy.load import builtin_default, builtin_default_text
 from router.policy.schema import reference_markdown, schema_text
 
@@ -48,6 +49,32 @@ def test_schema_and_reference_are_generated_from_the_models() -> None:
     schema = json.loads(schema_text())
     assert schema["additionalProperties"] is False
     assert "privacy" in schema["properties"]
+
+
+def test_the_schema_states_what_the_loader_enforces(tmp_path: Path) -> None:
+    """An editor checking a file against schema.json warns where the loader would fail:
+    task names, unique tier and backend lists, non-empty label rules, a named parent,
+    and a version in every file, a child included."""
+    defs = json.loads(schema_text())["$defs"]
+    tasks = defs["Quality"]["properties"]["tasks"]
+    assert tasks["propertyNames"]["enum"] == list(TASKS)
+    routing = defs["Routing"]["properties"]
+    assert routing["allowed_tiers"]["uniqueItems"] and routing["denied_backends"]["uniqueItems"]
+    assert defs["LabelRule"]["minProperties"] == 1
+    assert json.loads(schema_text())["properties"]["extends"]["minLength"] == 1
+    bad = {
+        "quality: {tasks: {summarization: large}}": "unknown task",
+        "routing: {allowed_tiers: [small, small]}": "unique",
+        "routing: {denied_backends: [a, a]}": "unique",
+        "labels: {sensitivity: {secret: {}}}": "needs 'privacy' or 'min_tier'",
+    }
+    for body, message in bad.items():
+        with pytest.raises(PolicyError, match=message):
+            load_policy(write(tmp_path, "t.yaml", f"version: 1\n{body}\n"), directory=tmp_path)
+    p = write(tmp_path, "child.yaml", "extends: default\nprivacy: {email: local_only}\n")
+    with pytest.raises(PolicyError, match="version is missing") as info:
+        load_policy(p, directory=tmp_path)
+    assert info.value.line == 1 and "version: 1" in (info.value.hint or "")
 
 
 def test_extends_merges_mappings_and_replaces_lists(tmp_path: Path) -> None:

@@ -125,6 +125,13 @@ def _resolve(
     line = origins.get(("extends",), (source, None))[1]
     if not isinstance(parent_name, str) or not parent_name:
         raise PolicyError("extends must be a policy name", file=source, line=line)
+    if "version" not in data:  # the parent's would hide its absence
+        raise PolicyError(
+            "version is missing: every policy file states its format version, extends or not",
+            file=source,
+            line=1,
+            hint="add 'version: 1' at the top",
+        )
     if len(chain) > _MAX_DEPTH:
         raise PolicyError("extends chain is too deep", file=source, line=line)
     here = Path(source).parent if text is None else None  # text policies have no folder

@@ -63,7 +63,7 @@ assert set(Privacy.model_fields) == set(DATA_CLASSES), "Privacy must cover every
 class LabelRule(BaseModel):
     """What a caller label value means: a privacy action and/or a minimum tier."""
 
-    model_config = _STRICT
+    model_config = ConfigDict(**_STRICT, json_schema_extra={"minProperties": 1})
     privacy: PrivacyAction | None = Field(
         default=None,
         description="Privacy action for requests carrying this label value. A label has no "
@@ -206,8 +206,9 @@ class Quality(BaseModel):
     )
     tasks: dict[str, Tier] = Field(
         default_factory=dict,
+        json_schema_extra={"propertyNames": {"enum": list(TASKS)}},
         description="Tier needed per task, whatever the complexity (a floor only with "
-        "strict, like a label's min_tier).",
+        f"strict, like a label's min_tier). Tasks: {', '.join(TASKS)}.",
     )
     strict: bool = Field(
         default=False,
@@ -249,13 +250,16 @@ class Routing(BaseModel):
     allowed_tiers: list[Tier] = Field(
         default_factory=lambda: list(TIERS),
         min_length=1,
+        json_schema_extra={"uniqueItems": True},
         description="The tiers this team may use at all.",
     )
     allowed_backends: list[str] | None = Field(
         default=None, description="If set, only these backends (by name) may be used."
     )
     denied_backends: list[str] = Field(
-        default_factory=list, description="Backends (by name) this team may never use."
+        default_factory=list,
+        json_schema_extra={"uniqueItems": True},
+        description="Backends (by name) this team may never use.",
     )
     fallback: Literal["auto"] | list[str] = Field(
         default="auto",
@@ -320,6 +324,7 @@ class Policy(BaseModel):
 
     extends: str | None = Field(
         default=None,
+        json_schema_extra={"minLength": 1},
         description="Name of another policy in the same directory (or a relative path) whose "
         "values this one starts from.",
     )
