@@ -284,3 +284,23 @@ def test_a_parents_version_is_checked_too(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="version 2 in a parent policy") as info:
         load_policy(p, directory=tmp_path)
     assert (info.value.file, info.value.line) == (str(base), 1)
+
+
+def test_a_mistake_in_a_parent_label_is_blamed_on_the_parent_however_the_child_spells_it(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        "parent.yaml",
+        "version: 1\nlabels:\n  sensitivity:\n"
+        "    confidential: {privacy: local_only, min_tier: lage}\n",
+    )
+    child = write(
+        tmp_path,
+        "child.yaml",
+        "version: 1\nextends: parent\nlabels:\n"
+        "  Sensitivity:\n    Confidential: {privacy: block}\n",
+    )
+    with pytest.raises(PolicyError) as info:
+        load_policy(child, directory=tmp_path)
+    assert Path(info.value.file).name == "parent.yaml" and info.value.line == 4

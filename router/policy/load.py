@@ -81,10 +81,23 @@ def _keys_as_in(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _rename_origins(origins: Origins, path: tuple, old: list, new: list) -> None:
+    """Move the origins of keys renamed at ``path`` (``old[i]`` became ``new[i]``), so an
+    error in a parent's value still names the parent's file and line."""
+    n = len(path)
+    for before, after in zip(old, new, strict=True):
+        if before == after:
+            continue
+        for key in [k for k in origins if k[:n] == path and len(k) > n and k[n] == before]:
+            origins[(*path, after, *key[n + 1 :])] = origins.pop(key)
+
+
 def _merge(base: Any, over: Any, base_o: Origins, over_o: Origins, path: tuple = ()) -> Any:
     if isinstance(base, dict) and isinstance(over, dict):
         if path[:1] == ("labels",) and len(path) <= 2:
-            base = _keys_as_in(base, over)  # label names and values ignore case
+            renamed = _keys_as_in(base, over)  # label names and values ignore case
+            _rename_origins(base_o, path, list(base), list(renamed))
+            base = renamed
         out = dict(base)
         for k, v in over.items():
             out[k] = _merge(base.get(k), v, base_o, over_o, (*path, k)) if k in base else v
