@@ -304,3 +304,19 @@ def test_a_mistake_in_a_parent_label_is_blamed_on_the_parent_however_the_child_s
     with pytest.raises(PolicyError) as info:
         load_policy(child, directory=tmp_path)
     assert Path(info.value.file).name == "parent.yaml" and info.value.line == 4
+
+
+def test_a_date_or_number_where_text_is_expected_says_to_quote_it(tmp_path: Path) -> None:
+    p = write(tmp_path, "t.yaml", "version: 1\nrevision: 2026-11-22\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy(p, directory=tmp_path)
+    assert info.value.line == 2 and "quote it, as '2026-11-22'" in info.value.hint
+
+
+def test_a_too_long_extends_chain_names_the_limit_and_the_chain(tmp_path: Path) -> None:
+    for i in range(1, 11):
+        write(tmp_path, f"p{i}.yaml", f"version: 1\nextends: p{i + 1}\n")
+    write(tmp_path, "p11.yaml", "version: 1\n")
+    with pytest.raises(PolicyError, match=r"more than 8 files \(p1.yaml -> p2.yaml") as info:
+        load_policy(tmp_path / "p1.yaml", directory=tmp_path)
+    assert info.value.hint

@@ -7,6 +7,7 @@ mappings merge key by key, lists and scalars replace.
 
 from __future__ import annotations
 
+import datetime
 import difflib
 import hashlib
 import json
@@ -146,7 +147,13 @@ def _resolve(
             hint="add 'version: 1' at the top",
         )
     if len(chain) > _MAX_DEPTH:
-        raise PolicyError("extends chain is too deep", file=source, line=line)
+        raise PolicyError(
+            f"extends chain is too deep: more than {_MAX_DEPTH} files "
+            f"({' -> '.join(Path(c).name for c in chain)} -> ...)",
+            file=source,
+            line=line,
+            hint="let policies extend a shared parent instead of one another in a long line",
+        )
     here = Path(source).parent if text is None else None  # text policies have no folder
     parent_source, parent_text = _locate(parent_name, directory, here)
     if parent_source is not None and _same_file(parent_source, chain):
@@ -254,6 +261,9 @@ def _problem(err: Any, origins: Origins, default_file: str) -> PolicyError:
         msg = f"{dotted}: {err['msg']}"
         if kind == "literal_error" and loc == ("version",):
             hint = "this router reads policy format version 1"
+        elif kind == "string_type" and isinstance(err.get("input"), (datetime.date, int, float)):
+            seen = "a date" if isinstance(err["input"], datetime.date) else "a number"
+            hint = f"quote it, as '{err['input']}': YAML reads it as {seen}"
         elif kind == "literal_error":
             choices = [
                 c.strip(" '") for c in str(err["ctx"]["expected"]).replace(" or ", ",").split(",")
