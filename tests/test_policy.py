@@ -320,3 +320,17 @@ def test_a_too_long_extends_chain_names_the_limit_and_the_chain(tmp_path: Path) 
     with pytest.raises(PolicyError, match=r"more than 8 files \(p1.yaml -> p2.yaml") as info:
         load_policy(tmp_path / "p1.yaml", directory=tmp_path)
     assert info.value.hint
+
+
+def test_a_cross_field_error_names_where_an_inherited_value_was_set(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "base.yaml",
+        "version: 1\nquality:\n  thresholds: {large: 0.5, proprietary: 0.8}\n",
+    )
+    p = write(
+        tmp_path, "t.yaml", "version: 1\nextends: base\nquality:\n  thresholds: {large: 0.9}\n"
+    )
+    with pytest.raises(PolicyError, match=r"below thresholds\.large") as info:
+        load_policy(p, directory=tmp_path)
+    assert "thresholds.proprietary is set in base.yaml:3" in info.value.hint

@@ -12,6 +12,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -259,6 +260,8 @@ def _problem(err: Any, origins: Origins, default_file: str) -> PolicyError:
             hint = "add 'version: 1' at the top"
     else:
         msg = f"{dotted}: {err['msg']}"
+        if kind == "value_error":
+            hint = _inherited(err["msg"], loc, origins, file)
         if kind == "literal_error" and loc == ("version",):
             hint = "this router reads policy format version 1"
         elif kind == "string_type" and isinstance(err.get("input"), (datetime.date, int, float)):
@@ -271,6 +274,17 @@ def _problem(err: Any, origins: Origins, default_file: str) -> PolicyError:
             close = difflib.get_close_matches(str(err.get("input")), choices, n=1, cutoff=0.5)
             hint = f"did you mean {close[0]!r}?" if close else f"use one of: {', '.join(choices)}"
     return PolicyError(msg, file=file, line=line, hint=hint)
+
+
+def _inherited(message: str, loc: tuple, origins: Origins, file: str) -> str:
+    """Where the values a cross-field error names come from, when another file set them
+    (``thresholds.proprietary`` inherited from the default, say)."""
+    found = []
+    for name in dict.fromkeys(re.findall(r"\b[a-z_]+(?:\.[a-z_]+)+\b", message)):
+        where = origins.get((*loc, *name.split(".")))
+        if where is not None and where[0] != file:
+            found.append(f"{name} is set in {Path(where[0]).name}:{where[1]}")
+    return "; ".join(found) + ", which this file may override" if found else ""
 
 
 def _digest(policy: Policy) -> str:
