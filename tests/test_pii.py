@@ -878,3 +878,37 @@ def test_placeholder_credentials_in_a_url_are_not_secrets(text: str) -> None:
 )  # fmt: skip
 def test_a_real_looking_password_in_a_url_is_still_a_secret(text: str, value: str) -> None:
     assert_finds(text, "secret", value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("curl -u admin:Sup3rS3cret! https://api.example.com/v1", "admin:Sup3rS3cret!"),
+        ("curl -s --user ci:0f9e8d7c6b5a4938271 https://ci.example.com", "ci:0f9e8d7c6b5a4938271"),
+        ("curl --user=deploy:hunter22 https://x.example.com", "deploy:hunter22"),
+        ('curl -X POST \\\n  -u "bot:p@ss w0rd" \\\n  https://x.example.com', "bot:p@ss w0rd"),
+        ("db.internal:5432:*:analytics:An@lyt1cs_2024", "An@lyt1cs_2024"),
+        ("# ~/.pgpass\nlocalhost:5432:app:app_user:s3cretpass\n", "s3cretpass"),
+        ("*:*:*:replicator:Tr0ub4dor&3", "Tr0ub4dor&3"),
+    ],
+)
+def test_credentials_on_a_curl_command_line_or_in_a_pgpass_file_are_secrets(text, value) -> None:
+    assert_finds(text, "secret", value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "curl -u USER:TOKEN https://api.example.com",
+        'curl -u "$API_USER:$API_TOKEN" https://api.example.com',
+        "curl -u admin https://api.example.com  # curl asks for the password",
+        "git push -u origin main:main",
+        "docker run -u 1000:1000 alpine",
+        "00:11:22:33:44:55",
+        "src/app.py:12:main:ERROR:Failed!",
+        "db:5432:*:app:PASSWORD",
+        "[2a00:1450:4001:81c::200e]:443 refused",
+    ],
+)
+def test_what_looks_like_a_command_line_credential_or_pgpass_line_but_is_not(text) -> None:
+    assert "secret" not in classes(text)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from router.classify import _names as N
-from router.classify._pii_shape import _alt, _Out, _shape
+from router.classify._pii_shape import _alt, _Out, _placeholder, _shape
 
 _S_DASH = re.compile(
     rb"-(?:(?<=[sr]k-|hf-)|(?<=gh[pousr]-|npm-)|(?<=xox[abposr]-)|(?<=glpat-)|(?<=github-)"
@@ -123,3 +123,78 @@ def _assignments(text: str, shape: bytes, out: _Out) -> None:
             out.append((v.start(g), v.end(g), "secret", 0.85, "password"))
         elif len(val) >= 8 and any(map(str.isdigit, val)) and any(map(str.isalpha, val)):
             out.append((v.start(g), v.end(g), "secret", 0.8, "token"))
+
+
+# --- credentials on a command line and in a .pgpass file ----------------------------------------
+
+_CURL_USER = re.compile(  # curl -u user:password, --user user:password, -uuser:password
+    r"(?<!\S)(?:-u[ \t]*|--user(?:[ \t]+|=))(?:([\"'])([^\"'\n]{3,200})\1|([^\s\"'|;&]{3,200}))"
+)
+_COMMAND_END = re.compile(
+    r"(?:[^\n\\]|\\[^\n]|\\\n){0,2000}"
+)  # to the end of the line, \ continued
+
+
+def _command_lines(text: str, out: _Out) -> None:
+    """``curl -u user:password`` (or ``--user``): the pair is a secret, unless the password
+    is a placeholder (``-u USER:TOKEN``, ``-u $USER:$PASS``) or missing (curl then asks)."""
+    p = text.find("curl")
+    while p >= 0:
+        end = _COMMAND_END.match(text, p).end()
+        for m in _CURL_USER.finditer(text, p + 4, end):
+            g = 2 if m.group(2) is not None else 3
+            pair = m.group(g) if g == 2 else m.group(g).rstrip(_TRAILING)
+            user, _, password = pair.partition(":")
+            if user and password and not _placeholder(password):
+                out.append((m.start(g), m.start(g) + len(pair), "secret", 0.9, "command_line"))
+        p = text.find("curl", max(end, p + 4))
+
+
+_TRAILING = "\"'`,;.)]}>"  # what ends a quoted or written sentence, not the value
+_S_PGPASS = re.compile(rb":(?:0{1,5}|\*):")  # a port (or *) between colons, in the shape
+_PGPASS = re.compile(  # host:port:database:user:password, as in ~/.pgpass
+    r"([^\s:#/\[][^\s:/]{0,252}):(\d{1,5}|\*):([^\s:]{1,63}):([^\s:]{1,63}):([^\s:]\S{0,199})"
+)
+_HEX_COLONS = re.compile(r"[0-9A-Fa-f:.]+")  # an IPv6 or MAC address, a time code
+_SOURCE_FILE = (
+    ".py",
+    ".js",
+    ".ts",
+    ".go",
+    ".rs",
+    ".java",
+    ".c",
+    ".h",
+    ".cpp",
+    ".rb",
+    ".txt",
+    ".log",
+)
+
+
+def _pgpass(text: str, shape: bytes, out: _Out) -> None:
+    """Lines (or words) of a PostgreSQL password file: ``db.internal:5432:*:app:S3cret``; the
+    password is a secret. Compiler and grep output (``app.py:12:...``), IPv6 and MAC addresses
+    and time codes have the same shape and are told apart."""
+    done = 0
+    for hit in _S_PGPASS.finditer(shape):
+        if hit.start() < done:
+            continue
+        start = max(text.rfind(" ", 0, hit.start()), text.rfind("\n", 0, hit.start())) + 1
+        while text[start] in "\"'`(":  # "db:5432:...": the quote is not part of the host
+            start += 1
+        m = _PGPASS.match(text, start)
+        if not m or (m.end() < len(text) and not text[m.end()].isspace()):
+            continue
+        done = m.end()
+        host, port, password = m.group(1), m.group(2), m.group(5).rstrip(_TRAILING)
+        if (
+            not password
+            or (port != "*" and not 0 < int(port) < 65536)
+            or _HEX_COLONS.fullmatch(text, start, m.start(5) + len(password))
+            or host.lower().endswith(_SOURCE_FILE)
+            or _placeholder(password)
+            or (password.isalpha() and password.islower())
+        ):
+            continue
+        out.append((m.start(5), m.start(5) + len(password), "secret", 0.85, "pgpass"))

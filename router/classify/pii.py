@@ -48,7 +48,14 @@ from router.classify._pii_checks import _code
 from router.classify._pii_net import _emails, _ipv6
 from router.classify._pii_numbers import _numbers
 from router.classify._pii_people import _named, _person
-from router.classify._pii_secrets import _assignments, _dashes, _key_at, _prose
+from router.classify._pii_secrets import (
+    _assignments,
+    _command_lines,
+    _dashes,
+    _key_at,
+    _pgpass,
+    _prose,
+)
 from router.classify._pii_shape import _Out, _shape
 
 Finding = tuple[str, int, int, float, str]
@@ -162,6 +169,9 @@ def find_pii(text: str) -> list[Finding]:
     _prose(text, shape, found)
     if 58 in shape:  # ":" or "="
         _assignments(text, shape, found)
+        _pgpass(text, shape, found)
+        if "curl" in text:
+            _command_lines(text, found)
         if "::" in text or text.count(":") >= 7:
             _ipv6(text, shape, found)
     # Where findings overlap one is kept: a secret first (a token in a URL's user part is
