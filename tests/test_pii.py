@@ -912,3 +912,47 @@ def test_credentials_on_a_curl_command_line_or_in_a_pgpass_file_are_secrets(text
 )
 def test_what_looks_like_a_command_line_credential_or_pgpass_line_but_is_not(text) -> None:
     assert "secret" not in classes(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("birth_date: 1992-03-08", "1992-03-08"),
+        ('{"dateOfBirth": "1992-03-08", "plan": "pro"}', "1992-03-08"),
+        ('{"dob":"1979-11-30"}', "1979-11-30"),
+        ("dob=1992-03-08", "1992-03-08"),
+        ("customer_dob = '03/08/1992'", "03/08/1992"),
+        ("fecha_de_nacimiento: 08/03/1992", "08/03/1992"),
+        (
+            "INSERT INTO users (name, email, birth_date) VALUES ('Ana', 'a@x.io', '1992-03-08');",
+            "1992-03-08",
+        ),
+        (
+            "INSERT INTO people (id, dob) VALUES (1, '1970-01-02'), (2, '1980-05-06')",
+            "1980-05-06",
+        ),
+        ("会員登録：氏名 佐藤 健太、生年月日 1985年4月12日、住所", "1985年4月12日"),
+        ("我出生于1990年5月6日", "1990年5月6日"),
+        ("1985年4月12日生まれです", "1985年4月12日"),
+        ("생년월일: 1985년 4월 12일", "1985년 4월 12일"),
+        ("Hannah Schulz (* 19.08.1995 in Kassel)", "19.08.1995"),
+        ("Goethe (* 28. August 1749 in Frankfurt am Main)", "28. August 1749"),
+    ],
+)
+def test_birth_dates_in_code_sql_cjk_and_after_the_born_star(text: str, value: str) -> None:
+    assert_finds(text, "date_of_birth", value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "created_at: 2024-01-01",
+        '{"updatedAt": "2023-03-08"}',
+        "INSERT INTO orders (id, created_at) VALUES (1, '2024-03-08')",
+        "2024年4月12日に会議があります",
+        "compute (* 4 5) in Lisp",
+        "x = 3 * 19.08",
+    ],
+)
+def test_dates_without_a_birth_key_or_cue_are_not_birth_dates(text: str) -> None:
+    assert "date_of_birth" not in classes(text)

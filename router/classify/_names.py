@@ -456,6 +456,20 @@ BIRTH_WORDS = frozenset(
 )
 """Words that put a nearby date in a birth context."""
 
+BIRTH_KEYS = tuple(
+    """dob birthdate dateofbirth birthday bday birthdt geburtsdatum geburtstag fechanacimiento
+    fechadenacimiento datanascimento datadenascimento datadinascita datenaissance
+    datedenaissance geboortedatum födelsedatum fødselsdato syntymäaika dataurodzenia""".split()
+)
+"""Keys of a birth date in code and data, as their last part reads with ``_``, ``-`` and case
+removed: ``birth_date``, ``dateOfBirth``, ``customer_dob``, ``fecha_de_nacimiento``."""
+
+BIRTH_CUES_CJK = ("生年月日", "出生", "生日", "誕生日", "생년월일", "생일")
+"""Chinese, Japanese and Korean words before a birth date (出生日期, 出生于 ...)."""
+
+BORN_AFTER_CJK = ("生", "出生", "생")
+"""What follows a birth date in those languages: 1985年4月12日生まれ, 1985년 4월 12일생."""
+
 MONTHS = _words(
     """jan january feb february mar march apr april may jun june jul july aug august sep sept
     september oct october nov november dec december januar februar märz maerz mai juni juli

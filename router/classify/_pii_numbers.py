@@ -23,6 +23,18 @@ _DATE_AT = re.compile(  # a date starting at a given position: day first, month 
     + _DAY + "|" + _MON + r"[ \t]+(?:(?:18|19|20)\d\d|[0-3]?\d(?:st|nd|rd|th)?)"
     r"|(?:18|19|20)\d\d)(?!\d)"
 )  # fmt: skip
+_CJK_DATE = re.compile(  # 1985年4月12日, 1985년 4월 12일 (a year, a month, maybe a day)
+    r"(?:18|19|20)\d\d[ \t]?[年년][ \t]?(?:1[0-2]|0?[1-9])[ \t]?[月월]"
+    r"(?:[ \t]?(?:3[01]|[12]\d|0?[1-9])[ \t]?[日일])?"
+)
+_YEAR_MARKS = frozenset("年년")
+_KEY_PUNCT = "\"'`:=,;({["
+_SQL_INSERT = re.compile(  # INSERT INTO t (a, b, birth_date) VALUES
+    r"(?i)\binsert[ \t\n]+into[ \t\n]+[\w.\"`\[\]]{1,128}[ \t\n]*\(([^()]{1,2000})\)"
+    r"[ \t\n]*values[ \t\n]*"
+)
+_ROW_GAP = re.compile(r"[ \t\n]*,[ \t\n]*")  # between the rows of a VALUES list
+_SQL_VALUE = re.compile(r"[ \t\n]*(?:'((?:[^'\n]|''){0,200})'|[^,()'\n]{0,200}?)[ \t\n]*([,)])")
 _S_NUM = re.compile(rb"0[0)]*(?:[ .\-/][(]?0[0)]*)*")
 _ADDR_TAIL = re.compile(  # postcode and city after a street: , 10115 Berlin / , London NW1 6XE
     r",?[ \t]+(?:(?:[1-9]\d{3} ?[A-Z]{2}|\d{4,5}(?:-\d{3,4})?|\d\d-\d{3}|\d{3} \d\d)[ \t]+" + _NW
@@ -140,6 +152,62 @@ def _glued(text: str, shape: bytes, a: int, ce: int, out: _Out) -> int:
     return 0
 
 
+def _birth_key(words: list[str]) -> bool:
+    """Whether one of the last words is a birth date's key in code or data: ``birth_date:``,
+    ``"dateOfBirth": "``, ``dob=``, ``customer_dob = '``."""
+    for w in words[-3:]:
+        k = w.strip(_KEY_PUNCT).replace("_", "").replace("-", "")
+        if k.endswith(N.BIRTH_KEYS):
+            return True
+    return False
+
+
+def _cjk_dob(text: str, cs: int, out: _Out) -> int:
+    """A date written 1985年4月12日 after a birth word (生年月日, 出生日期, 생년월일) or before
+    one (生まれ, 생); returns where it ends (or 0)."""
+    if not (m := _CJK_DATE.match(text, cs)):
+        return 0
+    k = cs
+    while k and text[k - 1] in " :\t":
+        k -= 1
+    before = text[max(0, k - 6) : k]
+    if any(w in before for w in N.BIRTH_CUES_CJK) or text.startswith(N.BORN_AFTER_CJK, m.end()):
+        out.append((cs, m.end(), "date_of_birth", 0.9, "dob"))
+        return m.end()
+    return 0
+
+
+def _asterisk_dob(text: str, cs: int, out: _Out) -> int:
+    """A date after the genealogical "born" star, as German and Wikipedia write it:
+    "Hannah Schulz (* 19.08.1995 in Kassel)", "* 28. August 1749"."""
+    star = cs - 1 if text[cs - 1] == "*" else cs - 2
+    if not (star == 0 or text[star - 1] in "(\n" or text[max(0, star - 2) : star] in (", ", "; ")):
+        return 0
+    m = _DATE_AT.match(text, cs)
+    if not m or m.end() - cs <= 4:  # more than a year: "(* 2024)" may be anything
+        return 0
+    out.append((cs, m.end(), "date_of_birth", 0.85, "dob"))
+    return m.end()
+
+
+def _sql_dob(text: str, out: _Out) -> None:
+    """Dates in the birth-date column of ``INSERT INTO t (name, birth_date) VALUES (...)``."""
+    for ins in _SQL_INSERT.finditer(text):
+        cols = [c.strip(' \t\n"`[]').lower() for c in ins.group(1).split(",")]
+        birth = {i for i, c in enumerate(cols) if _birth_key([c])}
+        p, rows = ins.end(), 0
+        while birth and text.startswith("(", p) and rows < 1000:  # each row: (v1, v2, ...)
+            p, i, rows = p + 1, 0, rows + 1
+            while v := _SQL_VALUE.match(text, p):
+                if i in birth and v.group(1) and _DATE_AT.fullmatch(v.group(1)):
+                    out.append((v.start(1), v.end(1), "date_of_birth", 0.9, "dob"))
+                p, i = v.end(), i + 1
+                if v.group(2) == ")":
+                    break
+            gap = _ROW_GAP.match(text, p)
+            p = gap.end() if gap else p
+
+
 def _dob(text: str, cs: int, words: list[str], out: _Out) -> int:
     ds = cs
     if words and words[-1] in _MONTHS:  # March 3, 1990: the date starts at the month
@@ -152,6 +220,8 @@ def _dob(text: str, cs: int, words: list[str], out: _Out) -> int:
 
 
 def _numbers(text: str, shape: bytes, out: _Out) -> None:
+    if "VALUES" in text or "values" in text:
+        _sql_dob(text, out)
     done = 0
     for m in _S_NUM.finditer(shape):
         cs, ce = m.span()
@@ -170,6 +240,12 @@ def _numbers(text: str, shape: bytes, out: _Out) -> None:
         ):
             done = r
             continue
+        if ce - cs == 4 and text[ce : ce + 1] in _YEAR_MARKS and (r := _cjk_dob(text, cs, out)):
+            done = r
+            continue
+        if (b1 == 42 or (b1 == 32 and b2 == 42)) and cs and (r := _asterisk_dob(text, cs, out)):
+            done = r
+            continue
         worded = cs > 2 and (  # right after a word: "born 1990", "Tel. 0301", "DOB: 1990"
             (b1 == 32 and (b2 in _WORD_END or (b2 in b":," and b3 in _WORD_END)))
             or (b1 == 58 and b2 in _WORD_END)
@@ -177,7 +253,10 @@ def _numbers(text: str, shape: bytes, out: _Out) -> None:
         if not (worded or ce - cs >= 7 or shape.startswith(_FWD_NEXT, ce)):
             continue  # a bare number after an operator or bracket: nothing to look at
         words = _before(text, cs) if worded or ce - cs >= 7 else []
-        if words and not _BIRTH.isdisjoint(words[-3:]) and (r := _dob(text, cs, words, out)):
+        birth = words and (
+            not _BIRTH.isdisjoint(words[-3:]) or (ce - cs >= 6 and _birth_key(words))
+        )
+        if birth and (r := _dob(text, cs, words, out)):
             done = r
         elif ce - cs <= 11 and (span := _address(text, shape, cs, ce, words or [""])):
             start, done, det = span
