@@ -956,3 +956,37 @@ def test_birth_dates_in_code_sql_cjk_and_after_the_born_star(text: str, value: s
 )
 def test_dates_without_a_birth_key_or_cue_are_not_birth_dates(text: str) -> None:
     assert "date_of_birth" not in classes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Upgrading from 2.4.10.1 to 2.4.12.0 fixes CVE-2024-3094.",
+        "Our app version is 10.4.2.118 — is that newer than 10.4.12.3?",
+        "Is 4.2.0.1 older than 4.10.0.0?",
+        "2.4.12.0 release notes are out",
+        "After we downgraded to 1.8.3.2 the crash stopped.",
+        "Version 2.4.1.0 is out. Also try 5.4.0.26.",
+    ],
+)
+def test_a_dotted_quad_near_a_version_word_is_a_version(text: str) -> None:
+    assert "ip_address" not in classes(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("connect to 10.4.2.118", "10.4.2.118"),
+        ("Traffic from 10.0.0.5 to 10.0.0.9 was blocked by the firewall", "10.0.0.9"),
+        ("After the upgrade, ping 10.0.0.5", "10.0.0.5"),
+        ("upgrade the firmware on 192.168.0.1 (the gateway)", "192.168.0.1"),
+        ("We upgraded the box; it now answers on 10.0.0.7", "10.0.0.7"),
+        ("Build 1.0.0.12\nHost: 10.0.0.3", "10.0.0.3"),
+        (
+            "Upgraded to 2.4.1.0 last month, and since then the old box answers on 10.0.0.7",
+            "10.0.0.7",
+        ),
+    ],
+)
+def test_a_network_word_near_a_dotted_quad_keeps_it_an_address(text: str, value: str) -> None:
+    assert_finds(text, "ip_address", value)

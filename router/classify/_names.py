@@ -529,6 +529,23 @@ digits and dots, right after such a word: "update my card to 4111 1111 1111 1111
 IP_WORDS = _words("ip ip's ipv4 address addr host server router gateway")
 """Words that make a dotted number an IPv4 address even after a version word."""
 
+VERSION_CUES = tuple(
+    "upgrad downgrad updat version release build newer older firmware patch changelog semver"
+    " bump hotfix rollback pinned pinning".split()
+)
+"""Beginnings of words that, on the same line, make a dotted quad a version number rather
+than an IPv4 address ("Upgrading from 2.4.10.1 to 2.4.12.0"), unless a network word is near."""
+
+NETWORK_CUES = tuple(
+    "host server connect ping ssh subnet port gateway dns address addr router routing firewall"
+    " network proxy dhcp netmask cidr packet interface listen socket traffic device tunnel"
+    " telnet traceroute nslookup whitelist allowlist blocklist".split()
+)
+"""Beginnings of words that keep a dotted quad an IPv4 address whatever else is near."""
+
+NETWORK_WORDS = frozenset("ip ips ipv ipv4 lan wan nat vpn vlan tcp udp http https vm".split())
+"""Short network words, compared whole."""
+
 CURRENCY_WORDS = _words(
     "usd eur gbp chf jpy cny inr rs rs. aud cad sek nok dkk pln brl mxn price cost costs total"
 )

@@ -43,6 +43,7 @@ _ADDR_TAIL = re.compile(  # postcode and city after a street: , 10115 Berlin / ,
 )  # fmt: skip
 _NONSPACE = re.compile(r"\S+")
 _DOTTED = re.compile(r"[\d.]+")  # 1.2.3.4: a version after a version word
+_WORD_RUN = re.compile(r"[a-z]+|\d+(?:\.\d+)+")  # words, and numbers such as 2.4.10.1
 _BIRTH, _PHONE, _SSN = _vary(N.BIRTH_WORDS), _vary(N.PHONE_WORDS), _vary(N.SSN_WORDS)
 _VERSION, _MONEY = _vary(N.VERSION_WORDS), _vary(N.CURRENCY_WORDS)
 _IP_WORDS = _vary(N.IP_WORDS)
@@ -79,9 +80,8 @@ def _identifiers(text: str, shape: bytes, cs: int, ce: int, words: list[str], ou
         ce < n and (shape[ce] in _LETTER or text[ce] in "%/" or shape[ce : ce + 2] in _DOT_WORD)
     ):  # part of a word, hash, UUID, amount, path or host name: 3x, 1E+10, /0096/ ...
         return _glued(text, shape, a, ce, out)  # ... unless a card or a URL's host
-    versioned = not _VERSION.isdisjoint(words[-2:]) and _IP_WORDS.isdisjoint(words)
-    if versioned and _DOTTED.fullmatch(text, a, ce):  # "version 1.2.3.4", not "its IP is 1.2.3.4"
-        return 0
+    if _DOTTED.fullmatch(text, a, ce) and _version(text, a, ce, words):
+        return 0  # "version 1.2.3.4", not "its IP is 1.2.3.4"
     prev = text[max(0, a - 2) : a].strip()
     ctx = "m" if (prev and prev[-1] in "$€£¥₹") or (words and words[-1] in _MONEY) else ""
     cues = _PHONE.intersection(words)
@@ -120,6 +120,30 @@ def _identifiers(text: str, shape: bytes, cs: int, ce: int, words: list[str], ou
         else:
             i += 1
     return last
+
+
+def _version(text: str, a: int, ce: int, words: list[str]) -> bool:
+    """Whether the dotted number ``a:ce`` is a version. A version word just before it and no
+    IP word among the four before it is enough, except for a dotted quad, which could be an
+    IPv4 address: a version word must be among the four words (or numbers) before it
+    ("Upgrading from 2.4.10.1 to 2.4.12.0", "is that newer than 10.4.12.3?"), the two
+    after it ("2.4.12.0 release notes") or before a dotted quad just before it, and no
+    network word on its line nearby ("connect to 10.4.2.118", "upgrade, then ping
+    10.0.0.5", "10.0.0.5 through the firewall")."""
+    cue = not _VERSION.isdisjoint(words[-2:]) and _IP_WORDS.isdisjoint(words)
+    if text.count(".", a, ce) != 3:
+        return cue
+    start = max(text.rfind("\n", max(0, a - 80), a) + 1, a - 80)
+    end = text.find("\n", ce, ce + 48) % (len(text) + 1)
+    before = _WORD_RUN.findall(text[start:a].lower())
+    after = _WORD_RUN.findall(text[ce : min(end, ce + 48)].lower())
+    if not (cue or any(w.startswith(N.VERSION_CUES) for w in (*before[-4:], *after[:2]))):
+        # or a version word before another dotted quad among the six words before this
+        # one: "Version 2.4.1.0 is out. Also try 5.4.0.26."
+        at = next((i for i, w in enumerate(before) if w.startswith(N.VERSION_CUES)), len(before))
+        if not any(w.count(".") == 3 for w in before[max(at + 1, len(before) - 6) :]):
+            return False
+    return not any(w in N.NETWORK_WORDS or w.startswith(N.NETWORK_CUES) for w in (*before, *after))
 
 
 def _cjk_cue(text: str, a: int) -> bool:
