@@ -990,3 +990,43 @@ def test_a_dotted_quad_near_a_version_word_is_a_version(text: str) -> None:
 )
 def test_a_network_word_near_a_dotted_quad_keeps_it_an_address(text: str, value: str) -> None:
     assert_finds(text, "ip_address", value)
+
+
+@pytest.mark.parametrize(
+    ("before", "value", "after"),
+    [
+        ("I live at ", "1847 Maple Grove Ave, Apt 3B, Columbus, OH 43215", ". The heating is off."),
+        ("Ship to ", "52 Elm Street, Suite 100, Austin, TX 78701", ""),
+        ("Mi dirección es ", "Calle de Alcalá 215, 3º B, 28028 Madrid", ", gracias"),
+        ("Sent to ", "9 Orchard Lane, Didsbury, Manchester M20 6RT", ". Paid with Visa."),
+        ("I live at ", "7 Kensington Gardens Square, London W2 4BH", "."),
+        ("", "1205 Rue Sainte-Catherine O, Montréal, QC H3B 1K7", ""),
+        ("moro na ", "Rua Augusta, 1508, apto 42, Consolação, São Paulo - SP, 01304-001", " e tal"),
+        ("my address is ", "15 Adeola Odeku Street, Victoria Island, Lagos", "."),
+        ("Wohnhaft in ", "Hauptstraße 5, Berlin", "."),
+        ("Entrega em ", "Belo Horizonte - MG, 30130-010", " amanhã"),
+    ],
+)
+def test_an_address_covers_its_unit_district_postcode_and_town(before, value, after) -> None:
+    # Redacting only "1847 Maple Grove" would send the flat, the town and the ZIP code.
+    assert_finds(before + value + after, "address", value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("221B Baker Street is where Holmes lived", "221B Baker Street"),
+        ("I live at 10 Downing Street, London, and I like it", "10 Downing Street, London"),
+        ("Meet me at 5 Main Street, then walk north", "5 Main Street"),
+        ("12 Baker Street\nLondon is big", "12 Baker Street"),
+    ],
+)
+def test_an_address_stops_where_the_sentence_goes_on(text: str, value: str) -> None:
+    assert_finds(text, "address", value)
+
+
+def test_a_brazilian_postcode_after_a_town_and_state_is_not_a_phone() -> None:
+    assert found("Entrega em São Paulo - SP, 01304-001") == [
+        ("address", "São Paulo - SP, 01304-001")
+    ]
+    assert found("ligue 01304-001") == [("phone", "01304-001")]

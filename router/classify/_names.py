@@ -557,6 +557,11 @@ US_STATES = frozenset(
 )
 """US state and territory postal codes."""
 
+BR_STATES = frozenset(
+    "AC AL AP AM BA CE DF ES GO MA MT MS MG PA PB PR PE PI RJ RN RS RO RR SC SP SE TO".split()
+)
+"""Brazilian states, written after the town before a postcode: São Paulo - SP, 01304-001."""
+
 IBAN_LENGTHS = {
     k: int(v)
     for k, v in (

@@ -36,11 +36,30 @@ _SQL_INSERT = re.compile(  # INSERT INTO t (a, b, birth_date) VALUES
 _ROW_GAP = re.compile(r"[ \t\n]*,[ \t\n]*")  # between the rows of a VALUES list
 _SQL_VALUE = re.compile(r"[ \t\n]*(?:'((?:[^'\n]|''){0,200})'|[^,()'\n]{0,200}?)[ \t\n]*([,)])")
 _S_NUM = re.compile(rb"0[0)]*(?:[ .\-/][(]?0[0)]*)*")
-_ADDR_TAIL = re.compile(  # postcode and city after a street: , 10115 Berlin / , London NW1 6XE
-    r",?[ \t]+(?:(?:[1-9]\d{3} ?[A-Z]{2}|\d{4,5}(?:-\d{3,4})?|\d\d-\d{3}|\d{3} \d\d)[ \t]+" + _NW
-    + "|" + _NW + r"(?:[ \t]" + _NW + r"){0,2},?[ \t]+(?:[A-Z]{2}[ \t]+\d{5}(?:-\d{4})?|" + _UKPC
-    + ")|" + _UKPC + r")(?!\w)"
+_UNIT = (  # a flat, floor or unit word before its number: Apt 3B, apto 42, Flat 2, Suite 100
+    r"(?i:apartment|apt|apto|appt|app|unit|suite|ste|flat|floor|fl|piso|planta|bloco|bloque"
+    r"|bldg|building|room|rm|dpto|depto|wohnung|whg|etage|stock|andar|sala|lot)\.?"
+)
+_PART = (  # a short part between a street and its town: unit, floor (3º B), district
+    "(?:" + _UNIT + r"[ \t]*(?:[Nn]o\.?[ \t]*)?#?[\w\-/]{1,6}|#[ \t]?[\w\-]{1,6}"
+    r"|\d{1,4}[A-Za-z]?(?:[ \t]?[º°ª])?(?:[ \t]?[A-Z](?!\w))?"
+    "|" + _NW + r"(?:[ \t]+" + _NW + "){0,3})"
 )  # fmt: skip
+_TOWN = _NW + r"(?:[ \t]+" + _NW + "){0,2}"  # São Paulo, New Delhi, Milton Keynes
+_ADDR_TAIL = re.compile(  # what follows a street on its line, up to the postcode and town:
+    # ", 10115 Berlin", ", London NW1 6XE", ", Apt 3B, Columbus, OH 43215", ", 3º B, 28028 Madrid",
+    # ", Montréal, QC H3B 1K7", ", apto 42, São Paulo - SP, 01304-001", ", New Delhi 110016",
+    # or a town alone where the sentence ends: ", Victoria Island, Lagos."
+    r"(?:,[ \t]*" + _PART + r"){0,3}(?:,?[ \t]+(?:"
+    r"(?:[1-9]\d{3} ?[A-Z]{2}|\d{4,5}(?:-\d{3,4})?|\d\d-\d{3}|\d{3} \d\d)[ \t]+" + _TOWN
+    + "|" + _TOWN + r",?[ \t]+(?:[A-Z]{2}[ \t]+(?:\d{5}(?:-\d{4})?|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d)|"
+    + _UKPC + ")"
+    "|" + _TOWN + r"[ \t]*[-–/][ \t]*[A-Z]{2},?[ \t]+\d{5}-?\d{3}"
+    "|" + _TOWN + r",?[ \t]+\d{6}"
+    "|" + _UKPC + r")(?!\w)"
+    r"|,[ \t]*" + _TOWN + r"(?=[ \t]*(?:[.;!?)\n]|,[ \t]+[a-z]|\Z)))"
+)  # fmt: skip
+_BR_TOWN_STATE = re.compile(_TOWN + r"[ \t]*[-–/][ \t]*([A-Z]{2}),?[ \t]*\Z")  # São Paulo - SP,
 _NONSPACE = re.compile(r"\S+")
 _DOTTED = re.compile(r"[\d.]+")  # 1.2.3.4: a version after a version word
 _WORD_RUN = re.compile(r"[a-z]+|\d+(?:\.\d+)+")  # words, and numbers such as 2.4.10.1
@@ -232,6 +251,15 @@ def _sql_dob(text: str, out: _Out) -> None:
             p = gap.end() if gap else p
 
 
+def _cep(text: str, cs: int, words: list[str]) -> int:
+    """Where a Brazilian postcode (CEP, 01304-001) at ``cs`` starts with its town, or -1:
+    after "CEP" or after a town and state ("São Paulo - SP, 01304-001"), not a phone."""
+    if words and words[-1].rstrip(":") == "cep":
+        return cs
+    m = _BR_TOWN_STATE.search(text, max(0, cs - 48), cs)
+    return m.start() if m and m.group(1) in N.BR_STATES else -1
+
+
 def _dob(text: str, cs: int, words: list[str], out: _Out) -> int:
     ds = cs
     if words and words[-1] in _MONTHS:  # March 3, 1990: the date starts at the month
@@ -288,5 +316,8 @@ def _numbers(text: str, shape: bytes, out: _Out) -> None:
                 done = t.end()  # the postcode and city that follow
             conf = 0.85 if det == "address" else 0.8 if det == "po_box" else 0.75
             out.append((start, done, "address", conf, det))
+        elif ce - cs == 9 and text[cs + 5] == "-" and (start := _cep(text, cs, words)) >= 0:
+            out.append((start, ce, "address", 0.8, "postcode"))  # not a phone number
+            done = ce
         elif ce - cs >= 7:
             done = _identifiers(text, shape, cs, ce, words, out) or done

@@ -5,7 +5,7 @@ plus cues ("my name is", "Dear", "Mr."), with a ``frozenset.isdisjoint`` pre-che
 ordinary capitalised phrases cheap. :func:`_address` finds a postal address around a short number:
 street vocabularies of many languages (house number first or street name first), P.O. boxes and
 US city, state and ZIP code (:mod:`router.classify._pii_numbers` then extends a street address
-over the postcode and city that follow).
+over what follows it on its line: unit, floor, district, postcode and town).
 """
 
 from __future__ import annotations
@@ -106,11 +106,12 @@ def _person(text: str, shape: bytes, s: int, e: int, out: _Out) -> None:
 
 _CAPS = "".join(c for c in map(chr, range(0xC0, 0x250)) if c.isupper())
 _NW = "[A-Z" + _CAPS + r"][\w'’\-]*"  # a capitalised word in a street or city name
-_ADDR_FWD = re.compile(  # house number first: 221B Baker Street, 12 rue de la Paix
-    r"\d{1,5}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?,?[ \t]+(?:(?:" + _NW + r"|of|the)[ \t]+){1,4}?"
+_ADDR_FWD = re.compile(  # house number first: 221B Baker Street, 12 rue de la Paix, 1847 Maple
+    # Grove Ave (the last street type: the words before it are greedy), 1205 Rue Sainte-Catherine
+    r"\d{1,5}[A-Za-z]?(?:[-/]\d{1,5}[A-Za-z]?)?,?[ \t]+(?:(?:" + _NW + r"|of|the)[ \t]+){1,4}"
     "(?:(?:" + _alt(N.STREET_TYPES) + r")\b|(?:" + _alt(N.STREET_TYPE_ABBREVIATIONS) + r")\b\.?)"
     r"(?:[ \t]+(?:[NS][EW]?|[EW])\b)?|\d{1,5}[ \t]+Broadway\b|\d{1,4}(?:[ \t]?(?:bis|ter))?,?"
-    r"[ \t]+(?:" + _alt(N.FRENCH_STREET_TYPES) + r")[ \t]+(?:(?:de|du|des|la|le)[ \t]+"
+    r"[ \t]+(?i:" + _alt(N.FRENCH_STREET_TYPES) + r")[ \t]+(?:(?:de|du|des|la|le)[ \t]+"
     r"|[ld]['’]){0,2}" + _NW + r"(?:[ \t]+" + _NW + "){0,3}"
 )  # fmt: skip
 _STREET_BACK = re.compile(  # street name first, ending right before the house number
