@@ -62,6 +62,14 @@ _ADDR_TAIL = re.compile(  # what follows a street on its line, up to the postcod
 _BR_TOWN_STATE = re.compile(_TOWN + r"[ \t]*[-–/][ \t]*([A-Z]{2}),?[ \t]*\Z")  # São Paulo - SP,
 _NONSPACE = re.compile(r"\S+")
 _DOTTED = re.compile(r"[\d.]+")  # 1.2.3.4: a version after a version word
+_VERSION_CUE = re.compile(r"(?<![a-z])(?:" + "|".join(N.VERSION_CUES) + ")")  # lower case
+_NETWORK_CUE = re.compile(
+    r"(?<![a-z])(?:"
+    + "|".join(N.NETWORK_CUES)
+    + "|(?:"
+    + "|".join(N.NETWORK_WORDS)
+    + r")(?![a-z]))"
+)
 _WORD_RUN = re.compile(r"[a-z]+|\d+(?:\.\d+)+")  # words, and numbers such as 2.4.10.1
 _BIRTH, _PHONE, _SSN = _vary(N.BIRTH_WORDS), _vary(N.PHONE_WORDS), _vary(N.SSN_WORDS)
 _VERSION, _MONEY = _vary(N.VERSION_WORDS), _vary(N.CURRENCY_WORDS)
@@ -153,16 +161,19 @@ def _version(text: str, a: int, ce: int, words: list[str]) -> bool:
     if text.count(".", a, ce) != 3:
         return cue
     start = max(text.rfind("\n", max(0, a - 80), a) + 1, a - 80)
-    end = text.find("\n", ce, ce + 48) % (len(text) + 1)
-    before = _WORD_RUN.findall(text[start:a].lower())
-    after = _WORD_RUN.findall(text[ce : min(end, ce + 48)].lower())
-    if not (cue or any(w.startswith(N.VERSION_CUES) for w in (*before[-4:], *after[:2]))):
-        # or a version word before another dotted quad among the six words before this
-        # one: "Version 2.4.1.0 is out. Also try 5.4.0.26."
-        at = next((i for i, w in enumerate(before) if w.startswith(N.VERSION_CUES)), len(before))
-        if not any(w.count(".") == 3 for w in before[max(at + 1, len(before) - 6) :]):
-            return False
-    return not any(w in N.NETWORK_WORDS or w.startswith(N.NETWORK_CUES) for w in (*before, *after))
+    end = min(text.find("\n", ce, ce + 48) % (len(text) + 1), ce + 48)
+    line = text[start:end].lower()  # the number and its neighbours on its line
+    if not (cue or _VERSION_CUE.search(line)) or _NETWORK_CUE.search(line):
+        return False  # the common case (an IPv4 address) is settled here
+    if cue:
+        return True
+    before, after = _WORD_RUN.findall(line, 0, a - start), _WORD_RUN.findall(line, ce - start)
+    if _VERSION_CUE.search(" ".join((*before[-4:], *after[:2]))):
+        return True
+    # or a version word before another dotted quad among the six words before this one:
+    # "Version 2.4.1.0 is out. Also try 5.4.0.26."
+    at = next((i for i, w in enumerate(before) if _VERSION_CUE.match(w)), len(before))
+    return any(w.count(".") == 3 for w in before[max(at + 1, len(before) - 6) :])
 
 
 def _cjk_cue(text: str, a: int) -> bool:
@@ -272,9 +283,7 @@ def _dob(text: str, cs: int, words: list[str], out: _Out) -> int:
 
 
 def _numbers(text: str, shape: bytes, out: _Out) -> None:
-    if "VALUES" in text or "values" in text:
-        _sql_dob(text, out)
-    done = 0
+    done, sql = 0, True
     for m in _S_NUM.finditer(shape):
         cs, ce = m.span()
         if cs < done:
@@ -282,6 +291,9 @@ def _numbers(text: str, shape: bytes, out: _Out) -> None:
         if shape[ce - 1] == 41 and shape.count(40, max(cs - 1, 0), ce) < shape.count(41, cs, ce):
             ce -= 1  # a closing bracket that belongs to the sentence: (call +1 555 123 4567)
         b1, b2, b3 = shape[max(cs - 1, 0)], shape[max(cs - 2, 0)], shape[max(cs - 3, 0)]
+        if b1 == 39 and sql and ce - cs >= 8 and ("VALUES" in text or "values" in text):
+            _sql_dob(text, out)  # a quoted date in SQL: the INSERT's columns say what it is
+            sql = False
         if (  # two letters, not both capitals, starting a word: an IBAN in lower case?
             cs > 1
             and b1 in _AZ

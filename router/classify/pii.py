@@ -169,8 +169,9 @@ def find_pii(text: str) -> list[Finding]:
     _prose(text, shape, found)
     if 58 in shape:  # ":" or "="
         _assignments(text, shape, found)
-        _pgpass(text, shape, found)
-        if "curl" in text:
+        if shape.count(58) >= 4:  # host:port:db:user:password
+            _pgpass(text, shape, found)
+        if 45 in shape and "curl" in text:  # curl -u user:password
             _command_lines(text, found)
         if "::" in text or text.count(":") >= 7:
             _ipv6(text, shape, found)
