@@ -1030,3 +1030,21 @@ def test_a_brazilian_postcode_after_a_town_and_state_is_not_a_phone() -> None:
         ("address", "São Paulo - SP, 01304-001")
     ]
     assert found("ligue 01304-001") == [("phone", "01304-001")]
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("住所 〒530-0001 大阪府大阪市北区梅田3-1-3", "〒530-0001 大阪府大阪市北区梅田3-1-3"),
+        (
+            "お届け先：〒154-0024 東京都世田谷区三軒茶屋2-14-7 サンハイツ302",
+            "〒154-0024 東京都世田谷区三軒茶屋2-14-7 サンハイツ302",
+        ),
+        (
+            "送り先は〒060-0042 札幌市中央区大通西4丁目、です。",
+            "〒060-0042 札幌市中央区大通西4丁目",
+        ),
+    ],
+)
+def test_a_japanese_address_after_the_postcode_mark_is_found_to_its_end(text, value) -> None:
+    assert_finds(text, "address", value)

@@ -60,6 +60,10 @@ _ADDR_TAIL = re.compile(  # what follows a street on its line, up to the postcod
     r"|,[ \t]*" + _TOWN + r"(?=[ \t]*(?:[.;!?)\n]|,[ \t]+[a-z]|\Z)))"
 )  # fmt: skip
 _BR_TOWN_STATE = re.compile(_TOWN + r"[ \t]*[-–/][ \t]*([A-Z]{2}),?[ \t]*\Z")  # São Paulo - SP,
+_JP_ADDRESS = re.compile(  # after 〒: the postcode, then the address in CJK, kana and digits
+    r"\d{3}-\d{4}(?:[ \t]?[\u3005\u3040-\u30ff\u4e00-\u9fff\d\-ー－]{1,60}"
+    r"(?:[ \t][\u3040-\u30ff\u4e00-\u9fff][\u3040-\u30ff\u4e00-\u9fff\w\-ー－]{0,30})?)?"
+)
 _NONSPACE = re.compile(r"\S+")
 _DOTTED = re.compile(r"[\d.]+")  # 1.2.3.4: a version after a version word
 _VERSION_CUE = re.compile(r"(?<![a-z])(?:" + "|".join(N.VERSION_CUES) + ")")  # lower case
@@ -262,6 +266,16 @@ def _sql_dob(text: str, out: _Out) -> None:
             p = gap.end() if gap else p
 
 
+def _jp_address(text: str, cs: int, out: _Out) -> int:
+    """A Japanese address after the postcode mark: 〒154-0024 東京都世田谷区三軒茶屋2-14-7
+    サンハイツ302 (up to a comma, a full stop, a bracket or the end of the line)."""
+    if not (m := _JP_ADDRESS.match(text, cs)):
+        return 0
+    start = cs - 1 if text[cs - 1] == "〒" else cs - 2
+    out.append((start, m.end(), "address", 0.85, "postcode"))
+    return m.end()
+
+
 def _cep(text: str, cs: int, words: list[str]) -> int:
     """Where a Brazilian postcode (CEP, 01304-001) at ``cs`` starts with its town, or -1:
     after "CEP" or after a town and state ("São Paulo - SP, 01304-001"), not a phone."""
@@ -301,6 +315,13 @@ def _numbers(text: str, shape: bytes, out: _Out) -> None:
             and not b1 == b2 == 65
             and (cs == 2 or (b3 not in _LETTER and b3 != 48))
             and (r := _iban_any_case(text, cs - 2, out))
+        ):
+            done = r
+            continue
+        if (  # 〒, a character outside Latin-1, is a "?" in the shape
+            (b1 == 63 or (b1 == 32 and b2 == 63))
+            and "〒" in text[max(0, cs - 2) : cs]
+            and (r := _jp_address(text, cs, out))
         ):
             done = r
             continue
