@@ -84,6 +84,7 @@ _MONTHS = _vary(N.MONTHS)
 _WORD_END = _LETTER | {46}  # a number right after a word: "born 1990", "Tel. 0301", "DOB: 1990"
 _ALNUM_BYTES = {bytes([c]) for c in (*_LETTER, 48)}
 _AZ = frozenset((65, *range(97, 123)))  # an ASCII letter in the shape
+_WORDISH = _LETTER | {48}  # a letter or a digit in the shape
 _DOT_WORD = frozenset(bytes([46, c]) for c in _LETTER)  # ".in-addr.arpa", ".example"
 
 
@@ -296,6 +297,26 @@ def _dob(text: str, cs: int, words: list[str], out: _Out) -> int:
     return m.end()
 
 
+def _special(text: str, cs: int, ce: int, b1: int, b2: int, sql: bool, out: _Out) -> int:
+    """What a digit run after an unusual character may be (``b1`` and ``b2`` are the two
+    bytes of the shape before it): a lower-case IBAN (de44 ...), a Japanese address
+    (〒...), a CJK birth date (1985年...), a birth date after the born star, a date quoted
+    in SQL. Returns where a finding ends, -1 once the SQL is read, or 0."""
+    if b1 == 39:
+        if "VALUES" in text or "values" in text:
+            _sql_dob(text, out)  # a quoted date in SQL: the INSERT's columns say what it is
+        return -1
+    if b1 in _AZ:  # two letters, not both capitals, starting a word: an IBAN in lower case?
+        return 0 if b1 == b2 == 65 else _iban_any_case(text, cs - 2, out)
+    if b1 == 42 or b2 == 42:
+        return _asterisk_dob(text, cs, out) if cs else 0
+    if "〒" in text[max(0, cs - 2) : cs] and (r := _jp_address(text, cs, out)):
+        return r
+    if ce - cs == 4 and text[ce : ce + 1] in _YEAR_MARKS:
+        return _cjk_dob(text, cs, out)
+    return 0
+
+
 def _numbers(text: str, shape: bytes, out: _Out) -> None:
     done, sql = 0, True
     for m in _S_NUM.finditer(shape):
@@ -305,32 +326,22 @@ def _numbers(text: str, shape: bytes, out: _Out) -> None:
         if shape[ce - 1] == 41 and shape.count(40, max(cs - 1, 0), ce) < shape.count(41, cs, ce):
             ce -= 1  # a closing bracket that belongs to the sentence: (call +1 555 123 4567)
         b1, b2, b3 = shape[max(cs - 1, 0)], shape[max(cs - 2, 0)], shape[max(cs - 3, 0)]
-        if b1 == 39 and sql and ce - cs >= 8 and ("VALUES" in text or "values" in text):
-            _sql_dob(text, out)  # a quoted date in SQL: the INSERT's columns say what it is
-            sql = False
-        if (  # two letters, not both capitals, starting a word: an IBAN in lower case?
-            cs > 1
-            and b1 in _AZ
-            and b2 in _AZ
-            and not b1 == b2 == 65
-            and (cs == 2 or (b3 not in _LETTER and b3 != 48))
-            and (r := _iban_any_case(text, cs - 2, out))
+        if (
+            (  # quick tests, then the details
+                (b1 in _AZ and b2 in _AZ and (cs == 2 or b3 not in _WORDISH))  # de44 ...
+                or (b1 == 39 and sql and ce - cs >= 8)  # '1992-03-08'
+                or (b1 == 32 and (b2 == 42 or b2 == 63))  # * 19.08.1995, 〒 530-0001
+                or b1 == 42
+                or (b1 == 63 and text[cs - 1] == "〒")  # 〒, outside Latin-1, is "?" in the shape
+                or (ce - cs == 4 and shape[ce : ce + 1] == b"?")  # 1985年
+            )
+            and (r := _special(text, cs, ce, b1, b2, sql, out))
         ):
-            done = r
-            continue
-        if (  # 〒, a character outside Latin-1, is a "?" in the shape
-            (b1 == 63 or (b1 == 32 and b2 == 63))
-            and "〒" in text[max(0, cs - 2) : cs]
-            and (r := _jp_address(text, cs, out))
-        ):
-            done = r
-            continue
-        if ce - cs == 4 and text[ce : ce + 1] in _YEAR_MARKS and (r := _cjk_dob(text, cs, out)):
-            done = r
-            continue
-        if (b1 == 42 or (b1 == 32 and b2 == 42)) and cs and (r := _asterisk_dob(text, cs, out)):
-            done = r
-            continue
+            if r < 0:  # the SQL statements are read, once
+                sql = False
+            else:
+                done = r
+                continue
         worded = cs > 2 and (  # right after a word: "born 1990", "Tel. 0301", "DOB: 1990"
             (b1 == 32 and (b2 in _WORD_END or (b2 in b":," and b3 in _WORD_END)))
             or (b1 == 58 and b2 in _WORD_END)

@@ -27,7 +27,13 @@ _KW_END = b"|".join(
     for last, before in _KW.items()
 )
 del _w
-_S_ASSIGN = re.compile(rb":(?:(?<=(?:" + _KW_END + rb"):)|(?<=(?:" + _KW_END + rb")[ \"']:))")
+_S_ASSIGN = re.compile(  # a password key before ":" or "=", or a .pgpass port ":5432:"
+    rb":(?:(?<=(?:"
+    + _KW_END
+    + rb"):)|(?<=(?:"
+    + _KW_END
+    + rb")[ \"']:)|(?P<pg>(?=(?:0{1,5}|\*):)))"
+)
 _KEY = re.compile(r"(?<![\w\-])(?:" + "|".join(N.API_KEY_FORMATS) + r")(?![\w\-])", re.ASCII)
 _PEM = re.compile(r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
 _B64 = re.compile(r"[A-Za-z0-9+/=\s]{0,20000}")
@@ -99,8 +105,13 @@ def _prose(text: str, shape: bytes, out: _Out) -> None:
 
 def _assignments(text: str, shape: bytes, out: _Out) -> None:
     """``password = ...`` style secrets (and ``token: ...`` with a random-looking value)."""
+    done = 0
     for m in _S_ASSIGN.finditer(shape):
         p = m.start()
+        if m.lastgroup == "pg":  # host:port:database:user:password
+            if p >= done:
+                done = _pgpass(text, p, out)
+            continue
         before = text[max(0, p - 40) : p][::-1].lower()
         key = _KEY_REV.match(before)
         if not key or not (v := _VALUE.match(text, p + 1)):
@@ -151,7 +162,6 @@ def _command_lines(text: str, out: _Out) -> None:
 
 
 _TRAILING = "\"'`,;.)]}>"  # what ends a quoted or written sentence, not the value
-_S_PGPASS = re.compile(rb":(?:0{1,5}|\*):")  # a port (or *) between colons, in the shape
 _PGPASS = re.compile(  # host:port:database:user:password, as in ~/.pgpass
     r"([^\s:#/\[][^\s:/]{0,252}):(\d{1,5}|\*):([^\s:]{1,63}):([^\s:]{1,63}):([^\s:]\S{0,199})"
 )
@@ -172,29 +182,29 @@ _SOURCE_FILE = (
 )
 
 
-def _pgpass(text: str, shape: bytes, out: _Out) -> None:
-    """Lines (or words) of a PostgreSQL password file: ``db.internal:5432:*:app:S3cret``; the
-    password is a secret. Compiler and grep output (``app.py:12:...``), IPv6 and MAC addresses
-    and time codes have the same shape and are told apart."""
-    done = 0
-    for hit in _S_PGPASS.finditer(shape):
-        if hit.start() < done:
-            continue
-        start = max(text.rfind(" ", 0, hit.start()), text.rfind("\n", 0, hit.start())) + 1
-        while text[start] in "\"'`(":  # "db:5432:...": the quote is not part of the host
-            start += 1
-        m = _PGPASS.match(text, start)
-        if not m or (m.end() < len(text) and not text[m.end()].isspace()):
-            continue
-        done = m.end()
-        host, port, password = m.group(1), m.group(2), m.group(5).rstrip(_TRAILING)
-        if (
-            not password
-            or (port != "*" and not 0 < int(port) < 65536)
-            or _HEX_COLONS.fullmatch(text, start, m.start(5) + len(password))
-            or host.lower().endswith(_SOURCE_FILE)
-            or _placeholder(password)
-            or (password.isalpha() and password.islower())
-        ):
-            continue
-        out.append((m.start(5), m.start(5) + len(password), "secret", 0.85, "pgpass"))
+def _pgpass(text: str, p: int, out: _Out) -> int:
+    """A line (or word) of a PostgreSQL password file whose port starts after the colon at
+    ``p``: ``db.internal:5432:*:app:S3cret``; the password is a secret. Compiler and grep
+    output (``app.py:12:...``), IPv6 and MAC addresses and time codes have the same shape
+    and are told apart. Returns where the entry ends (or 0)."""
+    lo = max(0, p - 256)  # a host name is at most 253 characters: the search stays linear
+    start = max(text.rfind(" ", lo, p), text.rfind("\n", lo, p), text.rfind("\t", lo, p)) + 1
+    if start == 0 and lo:
+        return 0
+    while text[start] in "\"'`(":  # "db:5432:...": the quote is not part of the host
+        start += 1
+    m = _PGPASS.match(text, start)
+    if not m or m.start(2) != p + 1 or (m.end() < len(text) and not text[m.end()].isspace()):
+        return 0
+    host, port, password = m.group(1), m.group(2), m.group(5).rstrip(_TRAILING)
+    if (
+        not password
+        or (port != "*" and not 0 < int(port) < 65536)
+        or _HEX_COLONS.fullmatch(text, start, m.start(5) + len(password))
+        or host.lower().endswith(_SOURCE_FILE)
+        or _placeholder(password)
+        or (password.isalpha() and password.islower())
+    ):
+        return m.end()
+    out.append((m.start(5), m.start(5) + len(password), "secret", 0.85, "pgpass"))
+    return m.end()

@@ -53,7 +53,6 @@ from router.classify._pii_secrets import (
     _command_lines,
     _dashes,
     _key_at,
-    _pgpass,
     _prose,
 )
 from router.classify._pii_shape import _Out, _shape
@@ -169,8 +168,6 @@ def find_pii(text: str) -> list[Finding]:
     _prose(text, shape, found)
     if 58 in shape:  # ":" or "="
         _assignments(text, shape, found)
-        if shape.count(58) >= 4:  # host:port:db:user:password
-            _pgpass(text, shape, found)
         if 45 in shape and "curl" in text:  # curl -u user:password
             _command_lines(text, found)
         if "::" in text or text.count(":") >= 7:
