@@ -416,6 +416,14 @@ PLACE_PREFIXES = _words(
 )
 """Words that turn a following given name into a place name (San Diego, Port Elizabeth)."""
 
+PLACE_WORDS = _words(
+    "Island Islands City Town Village Heights Hills Hill Park Gardens Garden Beach Bay Springs "
+    "Valley Falls Harbour Harbor Creek Point North South East West Upper Lower Central Old Nagar "
+    "Colony Layout Extension Estate Sector Ward District Barrio Colonia Bairro Quarter"
+)
+"""Words that make two capitalised words after a street a district or a town (Victoria
+Island, Palm Springs), not a person's name."""
+
 PARTICLES = _words(
     "van von der den de del della di da do dos das du la le bin ibn al el ben ter ten y e zu af"
 )

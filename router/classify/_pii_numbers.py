@@ -12,7 +12,7 @@ import re
 
 from router.classify import _names as N
 from router.classify._pii_checks import _DATE, _DNI, _UKPC, _classify, _iban_any_case
-from router.classify._pii_people import _FWD_NEXT, _NW, _address
+from router.classify._pii_people import _FWD_NEXT, _NW, _address, _person
 from router.classify._pii_shape import _LETTER, _alt, _Out, _vary
 
 _MON = "(?:" + _alt(N.MONTHS) + r")\.?"
@@ -49,16 +49,19 @@ _TOWN = _NW + r"(?:[ \t]+" + _NW + "){0,2}"  # São Paulo, New Delhi, Milton Key
 _ADDR_TAIL = re.compile(  # what follows a street on its line, up to the postcode and town:
     # ", 10115 Berlin", ", London NW1 6XE", ", Apt 3B, Columbus, OH 43215", ", 3º B, 28028 Madrid",
     # ", Montréal, QC H3B 1K7", ", apto 42, São Paulo - SP, 01304-001", ", New Delhi 110016",
-    # or a town alone where the sentence ends: ", Victoria Island, Lagos."
+    # or, with no postcode, a district and a town where the sentence ends: ", Victoria Island,
+    # Lagos." (no more: ", Springfield, Boston, Chicago, Denver, and Austin." is a list)
     r"(?:,[ \t]*" + _PART + r"){0,3}(?:,?[ \t]+(?:"
     r"(?:[1-9]\d{3} ?[A-Z]{2}|\d{4,5}(?:-\d{3,4})?|\d\d-\d{3}|\d{3} \d\d)[ \t]+" + _TOWN
     + "|" + _TOWN + r",?[ \t]+(?:[A-Z]{2}[ \t]+(?:\d{5}(?:-\d{4})?|[A-Z]\d[A-Z][ \t]?\d[A-Z]\d)|"
     + _UKPC + ")"
     "|" + _TOWN + r"[ \t]*[-–/][ \t]*[A-Z]{2},?[ \t]+\d{5}-?\d{3}"
     "|" + _TOWN + r",?[ \t]+\d{6}"
-    "|" + _UKPC + r")(?!\w)"
-    r"|,[ \t]*" + _TOWN + r"(?=[ \t]*(?:[.;!?)\n]|,[ \t]+[a-z]|\Z)))"
+    "|" + _UKPC + r")(?!\w))"
+    r"|(?P<alone>(?:,[ \t]*" + _PART + r")?,[ \t]*" + _TOWN + r")"
+    r"(?=[ \t]*(?:[.;!?)\n]|,[ \t]+[a-z]|\Z))"
 )  # fmt: skip
+_TAIL_PART = re.compile(r",[ \t]*(" + _NW + r"(?:[ \t]+" + _NW + r")*)")
 _BR_TOWN_STATE = re.compile(_TOWN + r"[ \t]*[-–/][ \t]*([A-Z]{2}),?[ \t]*\Z")  # São Paulo - SP,
 _JP_ADDRESS = re.compile(  # after 〒: the postcode, then the address in CJK, kana and digits
     r"\d{3}-\d{4}(?:[ \t]?[\u3005\u3040-\u30ff\u4e00-\u9fff\d\-ー－]{1,60}"
@@ -277,6 +280,29 @@ def _jp_address(text: str, cs: int, out: _Out) -> int:
     return m.end()
 
 
+def _tail_end(text: str, shape: bytes, t: re.Match[str]) -> int:
+    """Where the address whose tail ``t`` matched ends: before the first part of the tail
+    that is a person's name ("12 Main Street, John Smith."), or, with no postcode after it,
+    two capitalised words that are not a place's ("Mary Jones"; "Victoria Island" and "New
+    Delhi" are taken). The person is found on its own; inside the address its class would
+    be lost to a policy that lets addresses go."""
+    p, end = t.start(), t.end()
+    while (m := _TAIL_PART.search(text, p, end)) is not None:
+        s, e = m.span(1)
+        names: _Out = []
+        _person(text, shape, s, e, names)
+        words = {w.lower() for w in m.group(1).split()}
+        if names or (
+            t.group("alone")
+            and len(words) > 1
+            and N.PLACE_PREFIXES.isdisjoint(words)
+            and N.PLACE_WORDS.isdisjoint(words)
+        ):
+            return m.start()
+        p = e
+    return end
+
+
 def _cep(text: str, cs: int, words: list[str]) -> int:
     """Where a Brazilian postcode (CEP, 01304-001) at ``cs`` starts with its town, or -1:
     after "CEP" or after a town and state ("São Paulo - SP, 01304-001"), not a phone."""
@@ -357,7 +383,7 @@ def _numbers(text: str, shape: bytes, out: _Out) -> None:
         elif ce - cs <= 11 and (span := _address(text, shape, cs, ce, words or [""])):
             start, done, det = span
             if det == "address" and (t := _ADDR_TAIL.match(text, done)):
-                done = t.end()  # the postcode and city that follow
+                done = _tail_end(text, shape, t)  # the postcode and city that follow
             conf = 0.85 if det == "address" else 0.8 if det == "po_box" else 0.75
             out.append((start, done, "address", conf, det))
         elif ce - cs == 9 and text[cs + 5] == "-" and (start := _cep(text, cs, words)) >= 0:

@@ -1,7 +1,8 @@
 """Find personal and secret data in a message: rule-based, standard library only, fast.
 
 :func:`find_pii` returns ``(data_class, start, end, confidence, detector)`` tuples for the
-classes of :data:`router.classify.types.DataClass`, sorted by start and never overlapping.
+classes of :data:`router.classify.types.DataClass`, sorted by start; findings of one class
+never overlap.
 
 The router calls this on every request, so text with nothing to find must cost a few
 microseconds per kilobyte. The approach:
@@ -20,7 +21,8 @@ microseconds per kilobyte. The approach:
    and family names plus cues for persons (a ``frozenset.isdisjoint`` pre-check keeps ordinary
    capitalised phrases cheap), street vocabularies of many languages for addresses. Context
    (``tel``, ``born``, ``version``, ``$``) is read from the few words before a number.
-4. Overlapping findings are resolved greedily: higher confidence first, then the longer span.
+4. Overlapping findings are resolved greedily: higher confidence first, then the longer span;
+   a finding that loses only to findings of other classes is kept too, so no class is lost.
 
 Every repetition is bounded or anchored, so adversarial input stays roughly linear. Matched
 values are only ever returned as spans.
@@ -41,7 +43,7 @@ from __future__ import annotations
 
 import base64
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 
 from router.classify import _names as N
 from router.classify._pii_checks import _code
@@ -150,7 +152,8 @@ accepts them between the digits of a number, as the scan does."""
 
 def find_pii(text: str) -> list[Finding]:
     """(data_class, start, end, confidence, detector_name) for each finding, sorted by start;
-    spans do not overlap (a secret wins, then the more confident, then the longer one)."""
+    spans of one class do not overlap (a secret wins, then the more confident, then the longer
+    one); a finding overlapped only by findings of other classes is kept as well."""
     if not text:
         return []
     if not text.isascii() and _FOLDABLE.search(text):
@@ -175,12 +178,37 @@ def find_pii(text: str) -> list[Finding]:
     # Where findings overlap one is kept: a secret first (a token in a URL's user part is
     # also an e-mail address, a quoted password may look like a name), then the surest.
     found.sort(key=lambda f: (f[2] != "secret", -f[3], f[0] - f[1], f[0]))
+    kept, lost = _greedy(found)
+    if lost:
+        # ... but never at the cost of a class: "12 Main Street, John Smith" read as one
+        # address must still report the person, or a policy that keeps persons local and
+        # lets addresses go would send the name. A finding that lost only to findings of
+        # other classes is kept as well (findings of one class still never overlap).
+        ends = [f[1] for f in kept]
+        starts = [f[0] for f in kept]
+        orphans: dict[str, _Out] = {}
+        for f in lost:
+            lo, hi = bisect_right(ends, f[0]), bisect_left(starts, f[1])
+            if all(k[2] != f[2] for k in kept[lo:hi]):
+                orphans.setdefault(f[2], []).append(f)
+        if orphans:
+            for same in orphans.values():
+                kept += _greedy(same)[0]
+            kept.sort(key=lambda f: (f[0], f[1]))
+    return [(c, s, e, conf, det) for s, e, c, conf, det in kept]
+
+
+def _greedy(found: _Out) -> tuple[_Out, _Out]:
+    """The findings of ``found`` (best first) that overlap no better one, sorted by start,
+    and the others."""
     starts: list[int] = []
     kept: _Out = []
+    lost: _Out = []
     for f in found:
         i = bisect_right(starts, f[0])
         if (i and kept[i - 1][1] > f[0]) or (i < len(kept) and kept[i][0] < f[1]):
+            lost.append(f)
             continue
         starts.insert(i, f[0])
         kept.insert(i, f)
-    return [(c, s, e, conf, det) for s, e, c, conf, det in kept]
+    return kept, lost
