@@ -857,7 +857,7 @@ def test_a_lower_case_iban_lookalike_is_not_an_iban(text: str) -> None:
         "mysql://DB_USER:DB_PASS@localhost/app",
         "see https://user:pass@example.com/repo.git",
         "https://username:password@git.example.com",
-        "redis://default:changeme@localhost:6379/0",
+        "redis://user:changeme@localhost:6379/0",
         "git clone https://admin:<password>@git.example.com/x.git",
         "mongodb://${MONGO_USER}:${MONGO_PASSWORD}@mongo:27017",
         "amqp://app:your_password@rabbit.internal:5672",
@@ -907,7 +907,7 @@ def test_credentials_on_a_curl_command_line_or_in_a_pgpass_file_are_secrets(text
         "docker run -u 1000:1000 alpine",
         "00:11:22:33:44:55",
         "src/app.py:12:main:ERROR:Failed!",
-        "db:5432:*:app:PASSWORD",
+        "db:5432:*:USER:PASSWORD",
         "[2a00:1450:4001:81c::200e]:443 refused",
     ],
 )
@@ -1121,3 +1121,50 @@ def test_the_classifier_reports_a_person_next_to_an_address() -> None:
     from router.classify.classifier import scan
 
     assert {c for c, *_ in scan("Deliver to 12 Main Street, John Smith.")} == {"address", "person"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "postgres://root:SUPERSECRET@db.internal:5432/app",
+        "postgres://root:PROD_DB_PASS@db.internal:5432/app",
+        "https://deploy:XKCD-STAFF@git.example.com/repo.git",
+        "https://bob:MyDog1985Pass@host.example.com",
+        "https://bob:MyCat2020Key@host.example.com",
+        "https://bob:yourMum77Secret@host.example.com",
+        "https://bob:aaaaaa@host.example.com",
+        "https://bob:!!!!!!@host.example.com",
+        "https://bob:[Zq8!x]@host.example.com",
+        "https://bob:{hunter2}@host.example.com",
+        "https://bob:{{prod}}@host.example.com",
+        "https://admin:password@db.example.com",
+        "https://jane:pass@corp.example.com",
+        "redis://default:changeme@localhost:6379/0",  # Redis's user is called "default"
+        "redis://:Sup3rS3cret@cache.local:6379/0",
+        "curl -u admin:MYSECRET https://api.example.com",
+        "db:5432:*:app:PASSWORD",
+    ],
+)
+def test_a_password_that_only_resembles_a_placeholder_is_a_secret(text: str) -> None:
+    # Only an exact template is documentation: a password in capitals, a word such as
+    # "password" after a real user name, or one in brackets may be the real one.
+    assert "secret" in classes(text), found(text)
+
+
+def test_a_url_password_after_a_dollar_is_a_secret_not_an_email() -> None:
+    text = "https://ci:$x9Qf@host.example.com"
+    assert found(text) == [("secret", text)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "postgres://USER:PASSWORD@HOST:5432/DBNAME",
+        "https://ci:$GITHUB_TOKEN@github.com/org/repo",
+        "https://bob:%(password)s@host.example.com",
+        "curl -u user:pass https://api.example.com",
+        "db:5432:*:${PGUSER}:${PGPASSWORD}",
+    ],
+)
+def test_an_exact_template_is_still_not_a_secret(text: str) -> None:
+    assert "secret" not in classes(text), found(text)

@@ -624,12 +624,25 @@ NOT_PASSWORDS = frozenset(
 )
 """Values after a password key that are prose or placeholders, not passwords."""
 
-PLACEHOLDER_CREDENTIALS = frozenset(
-    """user username usr login name password passwd pass pwd pw secret token key apikey
-    changeme change-me change_me xxx example dummy placeholder redacted hidden""".split()
+PLACEHOLDER_PASSWORDS = frozenset(
+    """password passwd pass pwd pw secret token apikey api_key changeme change_me
+    db_pass db_password db_passwd""".split()
 )
-"""User names and passwords that documentation writes in a URL or a command line
-(``https://user:pass@host``), not credentials (compared in lower case)."""
+"""Passwords that documentation writes in a URL or on a command line (lower case, ``_`` for
+``-``): a placeholder only with a placeholder user (``USER:PASSWORD``); ``admin:password``
+may be a real, weak password."""
+
+TEMPLATE_PASSWORDS = frozenset(
+    """your_password yourpassword your_pass your_passwd your_pwd your_secret your_token
+    your_api_key your_apikey your_key""".split()
+)
+"""Passwords that only a template writes, whoever the user (lower case, ``_`` for ``-``)."""
+
+PLACEHOLDER_USERS = frozenset(
+    """user username user_name usr login db_user dbuser your_user your_username
+    youruser yourusername""".split()
+)
+"""User names that documentation writes before a placeholder password (lower case)."""
 
 API_KEY_FORMATS = (
     r"sk-(?:ant-|proj-|svcacct-|admin-)?[\w\-]{20,}",  # OpenAI, Anthropic

@@ -28,7 +28,7 @@ _EMAIL_ASCII = re.compile(
 )
 _LOCAL_REV_ASCII = re.compile(r"[\w.%+\-']{1,65}")  # an e-mail's local part, read backwards
 _CRED_URL_ASCII = re.compile(
-    r"[A-Za-z][\w+.\-]{1,20}://[^\s/:@'\"<>]{1,128}:[^\s/@'\"<>]{1,128}@[\w.\-]{1,253}(?::\d{1,5})?"
+    r"[A-Za-z][\w+.\-]{1,20}://[^\s/:@'\"<>]{0,128}:[^\s/@'\"<>]{1,128}@[\w.\-]{1,253}(?::\d{1,5})?"
 )
 # The same for text that is not ASCII, without the unspaced scripts (slower: alternations).
 _W = "(?:[^\\W" + _UNSPACED + "]"  # the start of a group: a word character, then others
@@ -50,6 +50,19 @@ def _emails(text: str, out: _Out) -> None:
         email, local_rev, cred_url = _EMAIL_ASCII, _LOCAL_REV_ASCII, _CRED_URL_ASCII
     else:
         email, local_rev, cred_url = _EMAIL, _LOCAL_REV, _CRED_URL
+    # Credentials in URLs first: the "@" of https://user:password@host is not an e-mail
+    # address's ("password@host" is not one), whether or not the pair is a placeholder.
+    cred_at: set[int] = set()
+    p = text.find("://")
+    while p >= 0:
+        back = _SCHEME_REV.match(text[max(0, p - 21) : p][::-1])
+        if back and (m := cred_url.match(text, p - back.end())):
+            user, _, rest = text[p + 3 : m.end()].partition(":")
+            at = rest.rfind("@")
+            cred_at.add(m.end() - len(rest) + at)
+            if not _placeholder(user, rest[:at]):  # not https://USER:PASSWORD@HOST
+                out.append((m.start(), m.end(), "secret", 0.95, "url_credentials"))
+        p = text.find("://", p + 3)
     at = text.find("@")
     while at >= 0:  # read the local part backwards from each "@", then match forwards
         # (an "@" at the very start, as in "@channel ...", has no local part: skip it, but
@@ -57,33 +70,10 @@ def _emails(text: str, out: _Out) -> None:
         back, nxt = local_rev.match(text[max(0, at - 65) : at][::-1]), at + 1
         local = back[0].rstrip("'") if back else ""  # not the quote in 'bob@example.org'
         m = email.match(text, at - len(local)) if local and len(back[0]) <= 64 else None
-        if (
-            m
-            and m.end() > at
-            and not (text[m.start() - 1 : m.start()] == ":" and _url_password(text, m.start(), at))
-        ):
+        if m and m.end() > at and at not in cred_at:
             out.append((m.start(), m.end(), "email", 0.95, "email"))
             nxt = m.end()
         at = text.find("@", nxt)
-    p = text.find("://")
-    while p >= 0:
-        back = _SCHEME_REV.match(text[max(0, p - 21) : p][::-1])
-        if back and (m := cred_url.match(text, p - back.end())):
-            rest = text[p + 3 : m.end()].partition(":")[2]
-            if not _placeholder(rest[: rest.rfind("@")]):  # not https://USER:PASSWORD@HOST
-                out.append((m.start(), m.end(), "secret", 0.95, "url_credentials"))
-        p = text.find("://", p + 3)
-
-
-_AUTHORITY_REV = re.compile(r"[^\s/:@'\"<>]{0,128}//:[\w+.\-]{0,20}[A-Za-z]")
-
-
-def _url_password(text: str, s: int, at: int) -> bool:
-    """Whether the "local part" ``s:at`` of an e-mail address is a placeholder password in a
-    URL (``https://user:pass@example.com``): documentation, not an address."""
-    return _placeholder(text[s:at]) and bool(
-        _AUTHORITY_REV.match(text[max(0, s - 160) : s - 1][::-1])
-    )
 
 
 def _ipv6(text: str, shape: bytes, out: _Out) -> None:

@@ -156,7 +156,12 @@ def _command_lines(text: str, out: _Out) -> None:
             g = 2 if m.group(2) is not None else 3
             pair = m.group(g) if g == 2 else m.group(g).rstrip(_TRAILING)
             user, _, password = pair.partition(":")
-            if user and password and not _placeholder(password):
+            written = m.group(g).partition(":")[2]  # before the trailing "}" went: ${TOKEN}
+            if (
+                user
+                and password
+                and not (_placeholder(user, password) or _placeholder(user, written))
+            ):
                 out.append((m.start(g), m.start(g) + len(pair), "secret", 0.9, "command_line"))
         p = text.find("curl", max(end, p + 4))
 
@@ -202,7 +207,8 @@ def _pgpass(text: str, p: int, out: _Out) -> int:
         or (port != "*" and not 0 < int(port) < 65536)
         or _HEX_COLONS.fullmatch(text, start, m.start(5) + len(password))
         or host.lower().endswith(_SOURCE_FILE)
-        or _placeholder(password)
+        or _placeholder(m.group(4), m.group(5))  # as written: ${PGPASSWORD}
+        or _placeholder(m.group(4), password)
         or (password.isalpha() and password.islower())
     ):
         return m.end()

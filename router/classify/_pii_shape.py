@@ -61,19 +61,26 @@ def _vary(*sets: frozenset[str]) -> frozenset[str]:
     return words | {w + p for w in words for p in ":.,"}
 
 
-_CAPS_WORD = re.compile(r"[A-Z][A-Z_\-]*[A-Z]\Z")  # USER, PASSWORD, DB_PASS, YOUR-TOKEN
-_TEMPLATE = re.compile(r"<[^<>]*>|\$\{[^{}]*\}|\$\w+|\{\{?[^{}]*\}\}?|%\(?\w*\)?s|\[[^\[\]]*\]")
-_KEY_WORDS = ("password", "passwd", "pass", "pwd", "secret", "token", "key")
+_TEMPLATE = re.compile(  # a variable a tool fills in, never a password itself
+    r"<[^<>]{1,40}>|\$\{\w{1,40}\}|\$[A-Z][A-Z\d_]{0,39}|%\(\w{1,40}\)s|%s|\*{3,20}"
+    r"|\{\{[ \t]+[\w.\-]{1,40}[ \t]+\}\}"  # {{ name }} ({{prod}} may be a password)
+    r"|(?i:\{\{[\w.\-]{0,20}(?:pass|pwd|secret|token|key)[\w.\-]{0,20}\}\})"  # {{db_password}}
+)
 
 
-def _placeholder(value: str) -> bool:
-    """Whether a user name or password is a documentation placeholder, not a credential:
-    a word in capitals (``PASSWORD``, ``DB_PASS``), a template (``<password>``, ``${PASS}``,
-    ``$TOKEN``, ``{{ pw }}``, ``%s``), one character repeated (``xxxx``, ``****``), a word
-    such as ``user``, ``pass`` or ``changeme``, or "your"/"my" before one (``your_password``)."""
-    if _CAPS_WORD.match(value) or _TEMPLATE.fullmatch(value) or len(set(value)) == 1:
+def _placeholder(user: str, password: str) -> bool:
+    """Whether ``user:password`` (in a URL, on a curl command line, in a .pgpass line) is a
+    documentation template, not a credential: the password is a variable (``<password>``,
+    ``${DB_PASS}``, ``$TOKEN``, ``{{ pw }}``, ``%(pw)s``, ``%s``, a mask such as ``****``) or
+    a word that only a template writes (``your_password``); or it is a word such as
+    ``PASSWORD``, ``pass`` or ``changeme`` *and* the user is a placeholder too
+    (``USER:PASSWORD``, ``$USER:pass``). Anything else is a secret: ``root:SUPERSECRET``,
+    ``admin:password`` and ``bob:MyDog1985Pass`` are passwords someone may really use."""
+    if _TEMPLATE.fullmatch(password):
         return True
-    low = value.lower().replace("_", "").replace("-", "")
-    return low in N.PLACEHOLDER_CREDENTIALS or (
-        low.startswith(("your", "my")) and low.endswith(_KEY_WORDS)
+    word = password.lower().replace("-", "_")
+    if word in N.TEMPLATE_PASSWORDS:
+        return True
+    return word in N.PLACEHOLDER_PASSWORDS and (
+        user.lower().replace("-", "_") in N.PLACEHOLDER_USERS or bool(_TEMPLATE.fullmatch(user))
     )
