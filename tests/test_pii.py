@@ -967,7 +967,10 @@ def test_dates_without_a_birth_key_or_cue_are_not_birth_dates(text: str) -> None
         "Is 4.2.0.1 older than 4.10.0.0?",
         "2.4.12.0 release notes are out",
         "After we downgraded to 1.8.3.2 the crash stopped.",
-        "Version 2.4.1.0 is out. Also try 5.4.0.26.",
+        "Firmware 7.2.0.118 — is that newer than 7.2.0.96?",
+        "We pinned foo to 1.2.3.4 last week.",
+        "firmware 1.0.0.12",
+        "release: 2.4.10.1",
     ],
 )
 def test_a_dotted_quad_near_a_version_word_is_a_version(text: str) -> None:
@@ -1168,3 +1171,25 @@ def test_a_url_password_after_a_dollar_is_a_secret_not_an_email() -> None:
 )
 def test_an_exact_template_is_still_not_a_secret(text: str) -> None:
     assert "secret" not in classes(text), found(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("after the upgrade, log in to 10.0.0.1", "10.0.0.1"),
+        ("the build box is 10.20.30.40", "10.20.30.40"),
+        ("build failed: cannot reach 10.0.0.5 from the runner", "10.0.0.5"),
+        ("I patched 172.16.0.9 last night, can you check the logs?", "172.16.0.9"),
+        ("updated the record for 203.0.113.45 yesterday", "203.0.113.45"),
+        ("newer logs from 8.8.8.8 show errors", "8.8.8.8"),
+        ("changelog mentions 185.199.108.153", "185.199.108.153"),
+        ("bump 172.16.4.20", "172.16.4.20"),
+        ("please update 192.168.1.10 tonight", "192.168.1.10"),
+        ("copy the dump from 10.0.0.5 to 10.0.0.9 after the upgrade", "10.0.0.9"),
+        # A version word in another sentence is not next to the number: detected.
+        ("Version 2.4.1.0 is out. Also try 5.4.0.26.", "5.4.0.26"),
+    ],
+)
+def test_a_dotted_quad_is_an_address_unless_a_version_word_is_next_to_it(text, value) -> None:
+    # A version word somewhere on the line hid these addresses.
+    assert_finds(text, "ip_address", value)

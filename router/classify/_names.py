@@ -537,12 +537,21 @@ digits and dots, right after such a word: "update my card to 4111 1111 1111 1111
 IP_WORDS = _words("ip ip's ipv4 address addr host server router gateway")
 """Words that make a dotted number an IPv4 address even after a version word."""
 
+QUAD_VERSION_WORDS = tuple(
+    """v ver version versions release releases build builds firmware rev revision python node
+    kernel sdk ios android macos windows chrome tag section sections chapter chapters step
+    clause article figure table page §""".split()
+)
+"""Words that, right before a dotted quad ("firmware 1.0.0.12", "version is 10.4.2.118"),
+make it a version rather than an IPv4 address (lower case)."""
+
 VERSION_CUES = tuple(
     "upgrad downgrad updat version release build newer older firmware patch changelog semver"
     " bump hotfix rollback pinned pinning".split()
 )
-"""Beginnings of words that, on the same line, make a dotted quad a version number rather
-than an IPv4 address ("Upgrading from 2.4.10.1 to 2.4.12.0"), unless a network word is near."""
+"""Beginnings of words that, just before "from" one dotted quad "to" another, make them
+version numbers rather than IPv4 addresses ("Upgrading from 2.4.10.1 to 2.4.12.0"), unless
+a network word is near."""
 
 NETWORK_CUES = tuple(
     "host server connect ping ssh subnet port gateway dns address addr router routing firewall"

@@ -77,7 +77,24 @@ _NETWORK_CUE = re.compile(
     + "|".join(N.NETWORK_WORDS)
     + r")(?![a-z]))"
 )
-_WORD_RUN = re.compile(r"[a-z]+|\d+(?:\.\d+)+")  # words, and numbers such as 2.4.10.1
+_DOTTED_NUMBER = r"v?\d{1,5}(?:\.\d{1,5}){2,}"  # 2.4.10.1, v1.2.3
+_QUAD_VERSION_BEFORE = re.compile(  # a version word right before a dotted quad, lower case:
+    # "version 10.4.2.118", "release: 2.4.10.1", "the version is 1.2.3.4", "upgraded to
+    # 1.8.3.2", "pinned foo to 1.2.3.4", "newer than 10.4.12.3" (with another version near)
+    r"(?:(?<![\w.])(?:" + "|".join(N.QUAD_VERSION_WORDS) + r")(?:[ \t]+(?:is|was|number|no\.?))?"
+    r"[ \t]*[:=#]?[ \t]*|(?<![\w.])(?:upgrad|downgrad|updat|revert|roll(?:ed|ing)?[ \t]back)\w*"
+    r"[ \t]+to[ \t]+|(?<![\w.])pin(?:s|ned|ning)?(?:[ \t]+[\w.\-]{1,40})?[ \t]+(?:to|at)[ \t]+"
+    r"|(?P<than>(?<![\w.])(?:newer|older|later|earlier|greater|higher|lower|less|above|below)"
+    r"[ \t]+than[ \t]+)|(?P<to>(?<![\w.])from[ \t]+" + _DOTTED_NUMBER + r"[ \t]+to[ \t]+)"
+    r"|(?P<from>(?<![\w.])from[ \t]+))\Z"
+)  # fmt: skip
+_QUAD_VERSION_AFTER = re.compile(  # ... or right after it: "2.4.12.0 release notes",
+    # "4.2.0.1 older than 4.10.0.0", "from 2.4.10.1 to 2.4.12.0" (to is read with from)
+    r"[ \t]*(?:release[ \t]+notes|changelog|(?:is[ \t]+)?(?:newer|older|later|earlier|greater"
+    r"|higher|lower|less)[ \t]+than[ \t]+" + _DOTTED_NUMBER + r"|(?P<to>to[ \t]+"
+    + _DOTTED_NUMBER + "))"
+)  # fmt: skip
+_ANOTHER_VERSION = re.compile(r"(?<![\w.])" + _DOTTED_NUMBER + r"(?![\w.]|\.\d)")
 _BIRTH, _PHONE, _SSN = _vary(N.BIRTH_WORDS), _vary(N.PHONE_WORDS), _vary(N.SSN_WORDS)
 _VERSION, _MONEY = _vary(N.VERSION_WORDS), _vary(N.CURRENCY_WORDS)
 _IP_WORDS = _vary(N.IP_WORDS)
@@ -160,28 +177,35 @@ def _identifiers(text: str, shape: bytes, cs: int, ce: int, words: list[str], ou
 def _version(text: str, a: int, ce: int, words: list[str]) -> bool:
     """Whether the dotted number ``a:ce`` is a version. A version word just before it and no
     IP word among the four before it is enough, except for a dotted quad, which could be an
-    IPv4 address: a version word must be among the four words (or numbers) before it
-    ("Upgrading from 2.4.10.1 to 2.4.12.0", "is that newer than 10.4.12.3?"), the two
-    after it ("2.4.12.0 release notes") or before a dotted quad just before it, and no
-    network word on its line nearby ("connect to 10.4.2.118", "upgrade, then ping
-    10.0.0.5", "10.0.0.5 through the firewall")."""
+    IPv4 address: only a version word right next to it makes it a version ("version
+    10.4.2.118", "release 2.4.10.1", "upgraded to 1.8.3.2", "2.4.12.0 release notes"), or
+    a comparison with another version ("4.2.0.1 older than 4.10.0.0", "newer than
+    10.4.12.3" with another dotted number on its line), or "from" one to another after a
+    version word ("Upgrading from 2.4.10.1 to 2.4.12.0"); and never with a network word on
+    its line nearby ("connect to 10.4.2.118", "upgrade, then ping 10.0.0.5"). "After the
+    upgrade, log in to 10.0.0.1" and "bump 172.16.4.20" are addresses."""
     cue = not _VERSION.isdisjoint(words[-2:]) and _IP_WORDS.isdisjoint(words)
     if text.count(".", a, ce) != 3:
         return cue
     start = max(text.rfind("\n", max(0, a - 80), a) + 1, a - 80)
     end = min(text.find("\n", ce, ce + 48) % (len(text) + 1), ce + 48)
     line = text[start:end].lower()  # the number and its neighbours on its line
-    if not (cue or _VERSION_CUE.search(line)) or _NETWORK_CUE.search(line):
+    if not _IP_WORDS.isdisjoint(words) or _NETWORK_CUE.search(line):
+        return False
+    b = _QUAD_VERSION_BEFORE.search(line, max(0, a - start - 60), a - start)
+    f = _QUAD_VERSION_AFTER.match(line, ce - start)
+    if b is None and f is None:
         return False  # the common case (an IPv4 address) is settled here
-    if cue:
-        return True
-    before, after = _WORD_RUN.findall(line, 0, a - start), _WORD_RUN.findall(line, ce - start)
-    if _VERSION_CUE.search(" ".join((*before[-4:], *after[:2]))):
-        return True
-    # or a version word before another dotted quad among the six words before this one:
-    # "Version 2.4.1.0 is out. Also try 5.4.0.26."
-    at = next((i for i, w in enumerate(before) if _VERSION_CUE.match(w)), len(before))
-    return any(w.count(".") == 3 for w in before[max(at + 1, len(before) - 6) :])
+    if b is None:  # "2.4.12.0 release notes", "4.2.0.1 older than 4.10.0.0"; not "A to B"
+        return not f.group("to")  # type: ignore[union-attr]
+    if b.group("than"):  # "newer than 10.4.12.3": compared with another version on its line
+        return bool(_ANOTHER_VERSION.search(line, 0, b.start()))
+    if b.group("from") or b.group("to"):  # from one dotted number to another, a version
+        # word just before: "Upgrading from 2.4.10.1 to 2.4.12.0" (not "copy from ... to")
+        at = b.start("from") if b.group("from") else b.start("to")
+        ranged = b.group("to") or (f is not None and f.group("to"))
+        return bool(ranged) and bool(_VERSION_CUE.search(line, max(0, at - 24), at))
+    return True
 
 
 def _cjk_cue(text: str, a: int) -> bool:
