@@ -1193,3 +1193,27 @@ def test_an_exact_template_is_still_not_a_secret(text: str) -> None:
 def test_a_dotted_quad_is_an_address_unless_a_version_word_is_next_to_it(text, value) -> None:
     # A version word somewhere on the line hid these addresses.
     assert_finds(text, "ip_address", value)
+
+
+@pytest.mark.parametrize(
+    ("text", "cls", "value"),
+    [
+        ("山田.taro@example.jp", "email", "山田.taro@example.jp"),
+        ("田中@example.jp", "email", "田中@example.jp"),
+        ("홍길동@example.kr", "email", "홍길동@example.kr"),
+        ("jane@例え.jp", "email", "jane@例え.jp"),
+        ("私のメールはjane@例え.jpです", "email", "jane@例え.jp"),
+        ("user@例子.中国", "email", "user@例子.中国"),
+        ("https://alice:s3cret@例え.jp", "secret", "https://alice:s3cret@例え.jp"),
+        ("連絡先は山田.taro@example.jpです", "email", "連絡先は山田.taro@example.jp"),
+        (  # an ASCII top-level domain ends at the sentence, however long it runs on
+            "jane.doe@example.comまでご連絡くださいませよろしくお願いいたしますですですですですです",
+            "email",
+            "jane.doe@example.com",
+        ),
+    ],
+)
+def test_an_address_in_an_unspaced_script_keeps_its_own_letters(text, cls, value) -> None:
+    # Internationalised local parts and domains are addresses; only a leading run of such
+    # letters directly followed by an ASCII letter or digit is the sentence's.
+    assert_finds(text, cls, value)

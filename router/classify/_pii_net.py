@@ -15,8 +15,11 @@ from router.classify._pii_shape import _Out, _placeholder
 
 _S_V6 = re.compile(rb":[0a-fA]{0,4}:")
 # Scripts written without spaces between words (Thai, Lao, Myanmar, Khmer, Hangul, kana, CJK
-# ideographs and punctuation, half-width forms): an address glued to such text, as in
-# "メールはmisaki@docomo.ne.jpです", ends where they start, or redaction masks the sentence.
+# ideographs and punctuation, half-width forms). Their letters may be an address's own
+# (田中@example.jp, jane@例え.jp: internationalised local parts and domains), but the text
+# around an address is glued to it too, as in "メールはmisaki@docomo.ne.jpです": a leading
+# run of them directly followed by an ASCII letter or digit is not part of the local part,
+# and an ASCII top-level domain ends where they start.
 _UNSPACED = (
     "\u0e00-\u0eff\u1000-\u109f\u1100-\u11ff\u1780-\u17ff\u2e80-\u2fff\u3000-\u9fff"
     "\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
@@ -30,50 +33,75 @@ _LOCAL_REV_ASCII = re.compile(r"[\w.%+\-']{1,65}")  # an e-mail's local part, re
 _CRED_URL_ASCII = re.compile(
     r"[A-Za-z][\w+.\-]{1,20}://[^\s/:@'\"<>]{0,128}:[^\s/@'\"<>]{1,128}@[\w.\-]{1,253}(?::\d{1,5})?"
 )
-# The same for text that is not ASCII, without the unspaced scripts (slower: alternations).
-_W = "(?:[^\\W" + _UNSPACED + "]"  # the start of a group: a word character, then others
-_AN = "[^\\W_" + _UNSPACED + "]"  # a letter or digit
+# The same for text that is not ASCII: an ASCII top-level domain may end where an unspaced
+# script starts (jane@例え.jpです); one in any script ends where the letters do (例子.中国).
 _EMAIL = re.compile(
-    _W + "|[.%+\\-])" + _W + "|[.%+\\-']){0,63}@(?:" + _AN + "(?:(?:" + _AN + "|-){0,61}" + _AN
-    + ")?\\.){1,8}[^\\W\\d_" + _UNSPACED + "]{2,24}(?!" + _W + "|-))"
-)  # fmt: skip
-_LOCAL_REV = re.compile(_W + "|[.%+\\-']){1,65}")
-_CRED_URL = re.compile(
-    _CRED_URL_ASCII.pattern.replace("@[\\w.\\-]{1,253}", "@" + _W + "|[.\\-]){1,253}")
+    _EMAIL_ASCII.pattern.replace(
+        r"[^\W\d_]{2,24}(?![\w\-])",
+        r"(?:[A-Za-z]{2,24}(?=[" + _UNSPACED + r"])|[^\W\d_]{2,24}(?![\w\-]))",
+    )
 )
+_LOCAL_REV_SPACED = re.compile("(?:[^\\W" + _UNSPACED + "]|[.%+\\-']){1,65}")
+_UNSPACED_RUN = re.compile("[" + _UNSPACED + "]+")
+_GLUED_TLD = re.compile(r"\.[A-Za-z]{2,24}(?=[" + _UNSPACED + "])")
 _SCHEME_REV = re.compile(r"[\w+.\-]{0,20}[A-Za-z]")
 _V6TOK = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]{2,45}(?![\w:])")
 
 
 def _emails(text: str, out: _Out) -> None:
-    if text.isascii():
-        email, local_rev, cred_url = _EMAIL_ASCII, _LOCAL_REV_ASCII, _CRED_URL_ASCII
-    else:
-        email, local_rev, cred_url = _EMAIL, _LOCAL_REV, _CRED_URL
+    ascii_ = text.isascii()
+    email = _EMAIL_ASCII if ascii_ else _EMAIL
     # Credentials in URLs first: the "@" of https://user:password@host is not an e-mail
     # address's ("password@host" is not one), whether or not the pair is a placeholder.
     cred_at: set[int] = set()
     p = text.find("://")
     while p >= 0:
         back = _SCHEME_REV.match(text[max(0, p - 21) : p][::-1])
-        if back and (m := cred_url.match(text, p - back.end())):
+        if back and (m := _CRED_URL_ASCII.match(text, p - back.end())):
             user, _, rest = text[p + 3 : m.end()].partition(":")
             at = rest.rfind("@")
             cred_at.add(m.end() - len(rest) + at)
+            end = m.end()
+            if not ascii_ and (g := _GLUED_TLD.search(text, m.end() - len(rest) + at, end)):
+                end = g.end()  # 连接postgres://app:pw@db.example.com失败
             if not _placeholder(user, rest[:at]):  # not https://USER:PASSWORD@HOST
-                out.append((m.start(), m.end(), "secret", 0.95, "url_credentials"))
+                out.append((m.start(), end, "secret", 0.95, "url_credentials"))
         p = text.find("://", p + 3)
     at = text.find("@")
     while at >= 0:  # read the local part backwards from each "@", then match forwards
         # (an "@" at the very start, as in "@channel ...", has no local part: skip it, but
         # not the addresses after it)
-        back, nxt = local_rev.match(text[max(0, at - 65) : at][::-1]), at + 1
-        local = back[0].rstrip("'") if back else ""  # not the quote in 'bob@example.org'
-        m = email.match(text, at - len(local)) if local and len(back[0]) <= 64 else None
-        if m and m.end() > at and at not in cred_at:
-            out.append((m.start(), m.end(), "email", 0.95, "email"))
-            nxt = m.end()
+        nxt = at + 1
+        if at not in cred_at and (n := _local_part(text, at, ascii_)):
+            m = email.match(text, at - n)
+            if m and m.end() > at:
+                out.append((m.start(), m.end(), "email", 0.95, "email"))
+                nxt = m.end()
         at = text.find("@", nxt)
+
+
+def _local_part(text: str, at: int, ascii_: bool) -> int:
+    """The length of the local part of an e-mail address whose "@" is at ``at`` (or 0).
+
+    In text that is not ASCII, an unspaced script's letters belong to it (田中@, 山田.taro@)
+    unless they lead it and an ASCII letter or digit follows them (メールはmisaki@): then
+    they are the sentence the address is glued to."""
+    window = text[max(0, at - 65) : at][::-1]
+    back = _LOCAL_REV_ASCII.match(window)
+    if not back:
+        return 0
+    n = len(back[0].rstrip("'"))  # not the quote in 'bob@example.org'
+    if ascii_:
+        return n if len(back[0]) <= 64 else 0
+    spaced = _LOCAL_REV_SPACED.match(window)
+    k = len(spaced[0].rstrip("'")) if spaced else 0  # the part after the last unspaced letter
+    if k < n and k and text[at - k].isascii() and text[at - k].isalnum():
+        lead = text[at - n : at - k]  # a run of unspaced letters before it, alone: the sentence
+        if len(back[0]) > 64 or _UNSPACED_RUN.fullmatch(lead):
+            return k if k <= 64 else 0
+    if len(back[0]) > 64:  # 田中@ after a long unspaced run: its last letters, at most
+        return 64
+    return n
 
 
 def _ipv6(text: str, shape: bytes, out: _Out) -> None:
