@@ -70,30 +70,27 @@ _JP_ADDRESS = re.compile(  # after 〒: the postcode, then the address in CJK, k
 _NONSPACE = re.compile(r"\S+")
 _DOTTED = re.compile(r"[\d.]+")  # 1.2.3.4: a version after a version word
 _VERSION_CUE = re.compile(r"(?<![a-z])(?:" + "|".join(N.VERSION_CUES) + ")")  # lower case
-_NETWORK_CUE = re.compile(
-    r"(?<![a-z])(?:"
+_NETWORK_CUE = re.compile(  # the first letters first: re tries the alternation less often
+    r"(?<![a-z])(?=["
+    + "".join(sorted({w[0] for w in (*N.NETWORK_CUES, *N.NETWORK_WORDS)}))
+    + r"])(?:"
     + "|".join(N.NETWORK_CUES)
     + "|(?:"
     + "|".join(N.NETWORK_WORDS)
     + r")(?![a-z]))"
 )
 _DOTTED_NUMBER = r"v?\d{1,5}(?:\.\d{1,5}){2,}"  # 2.4.10.1, v1.2.3
-_QUAD_VERSION_BEFORE = re.compile(  # a version word right before a dotted quad, lower case:
-    # "version 10.4.2.118", "release: 2.4.10.1", "the version is 1.2.3.4", "upgraded to
-    # 1.8.3.2", "pinned foo to 1.2.3.4", "newer than 10.4.12.3" (with another version near)
-    r"(?:(?<![\w.])(?:" + "|".join(N.QUAD_VERSION_WORDS) + r")(?:[ \t]+(?:is|was|number|no\.?))?"
-    r"[ \t]*[:=#]?[ \t]*|(?<![\w.])(?:upgrad|downgrad|updat|revert|roll(?:ed|ing)?[ \t]back)\w*"
-    r"[ \t]+to[ \t]+|(?<![\w.])pin(?:s|ned|ning)?(?:[ \t]+[\w.\-]{1,40})?[ \t]+(?:to|at)[ \t]+"
-    r"|(?P<than>(?<![\w.])(?:newer|older|later|earlier|greater|higher|lower|less|above|below)"
-    r"[ \t]+than[ \t]+)|(?P<to>(?<![\w.])from[ \t]+" + _DOTTED_NUMBER + r"[ \t]+to[ \t]+)"
-    r"|(?P<from>(?<![\w.])from[ \t]+))\Z"
-)  # fmt: skip
-_QUAD_VERSION_AFTER = re.compile(  # ... or right after it: "2.4.12.0 release notes",
-    # "4.2.0.1 older than 4.10.0.0", "from 2.4.10.1 to 2.4.12.0" (to is read with from)
-    r"[ \t]*(?:release[ \t]+notes|changelog|(?:is[ \t]+)?(?:newer|older|later|earlier|greater"
+_QUAD_VERSION_AFTER = re.compile(  # a version word right after a dotted quad:
+    # "2.4.12.0 release notes", "4.2.0.1 older than 4.10.0.0", "from 2.4.10.1 to 2.4.12.0"
+    r"(?i)[ \t]*(?:release[ \t]+notes|changelog|(?:is[ \t]+)?(?:newer|older|later|earlier|greater"
     r"|higher|lower|less)[ \t]+than[ \t]+" + _DOTTED_NUMBER + r"|(?P<to>to[ \t]+"
     + _DOTTED_NUMBER + "))"
 )  # fmt: skip
+_DOTTED_WORD = re.compile(_DOTTED_NUMBER + r"\Z")
+_QUAD_WORDS = _vary(frozenset(N.QUAD_VERSION_WORDS))
+_COPULAS = frozenset(("is", "was", "number", "no.", "no", ":", "=", "#", "-"))
+_TO_VERBS = ("upgrad", "downgrad", "updat", "revert", "pin")
+_COMPARED = frozenset("newer older later earlier greater higher lower less above below".split())
 _ANOTHER_VERSION = re.compile(r"(?<![\w.])" + _DOTTED_NUMBER + r"(?![\w.]|\.\d)")
 _BIRTH, _PHONE, _SSN = _vary(N.BIRTH_WORDS), _vary(N.PHONE_WORDS), _vary(N.SSN_WORDS)
 _VERSION, _MONEY = _vary(N.VERSION_WORDS), _vary(N.CURRENCY_WORDS)
@@ -187,24 +184,35 @@ def _version(text: str, a: int, ce: int, words: list[str]) -> bool:
     cue = not _VERSION.isdisjoint(words[-2:]) and _IP_WORDS.isdisjoint(words)
     if text.count(".", a, ce) != 3:
         return cue
+    if not _IP_WORDS.isdisjoint(words):
+        return False
+    w1, w2, w3, w4 = ["", "", "", "", *words][-1:-5:-1]  # the words before it, nearest first
+    w1 = w1.rstrip(":=#")
+    if w1 in _QUAD_WORDS or (w1 in _COPULAS and w2.rstrip(":=#") in _QUAD_WORDS):
+        kind = "word"  # "version 10.4.2.118", "release: 2.4.10.1", "the version is 1.2.3.4"
+    elif w1 == "to" and (
+        w2.startswith(_TO_VERBS) or w3.startswith("pin") or (w2 == "back" and "roll" in w3)
+    ):
+        kind = "word"  # "upgraded to 1.8.3.2", "pinned foo to 1.2.3.4", "rolled back to"
+    elif w1 == "than" and w2 in _COMPARED:
+        kind = "than"  # "newer than 10.4.12.3"
+    elif w1 == "to" and w3 == "from" and _DOTTED_WORD.match(w2) and w4.startswith(N.VERSION_CUES):
+        kind = "word"  # "Upgrading from 2.4.10.1 to 2.4.12.0"
+    else:
+        f = _QUAD_VERSION_AFTER.match(text, ce)
+        if f is None:
+            return False  # the common case (an IPv4 address) is settled here
+        cued = w2.startswith(N.VERSION_CUES) or w3.startswith(N.VERSION_CUES)
+        if f.group("to") and not (w1 == "from" and cued):
+            return False  # from this one to another, after a version word, or an address
+        kind = "word"
     start = max(text.rfind("\n", max(0, a - 80), a) + 1, a - 80)
     end = min(text.find("\n", ce, ce + 48) % (len(text) + 1), ce + 48)
     line = text[start:end].lower()  # the number and its neighbours on its line
-    if not _IP_WORDS.isdisjoint(words) or _NETWORK_CUE.search(line):
-        return False
-    b = _QUAD_VERSION_BEFORE.search(line, max(0, a - start - 60), a - start)
-    f = _QUAD_VERSION_AFTER.match(line, ce - start)
-    if b is None and f is None:
-        return False  # the common case (an IPv4 address) is settled here
-    if b is None:  # "2.4.12.0 release notes", "4.2.0.1 older than 4.10.0.0"; not "A to B"
-        return not f.group("to")  # type: ignore[union-attr]
-    if b.group("than"):  # "newer than 10.4.12.3": compared with another version on its line
-        return bool(_ANOTHER_VERSION.search(line, 0, b.start()))
-    if b.group("from") or b.group("to"):  # from one dotted number to another, a version
-        # word just before: "Upgrading from 2.4.10.1 to 2.4.12.0" (not "copy from ... to")
-        at = b.start("from") if b.group("from") else b.start("to")
-        ranged = b.group("to") or (f is not None and f.group("to"))
-        return bool(ranged) and bool(_VERSION_CUE.search(line, max(0, at - 24), at))
+    if _NETWORK_CUE.search(line):
+        return False  # "upgrade the firmware, then ping 10.0.0.5"
+    if kind == "than":  # compared with another version before it on its line
+        return bool(_ANOTHER_VERSION.search(line, 0, a - start))
     return True
 
 

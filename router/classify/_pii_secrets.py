@@ -170,6 +170,7 @@ _TRAILING = "\"'`,;.)]}>"  # what ends a quoted or written sentence, not the val
 _PGPASS = re.compile(  # host:port:database:user:password, as in ~/.pgpass
     r"([^\s:#/\[][^\s:/]{0,252}):(\d{1,5}|\*):([^\s:]{1,63}):([^\s:]{1,63}):([^\s:]\S{0,199})"
 )
+_SPACE = re.compile(r"[ \n\t]")
 _HEX_COLONS = re.compile(r"[0-9A-Fa-f:.]+")  # an IPv6 or MAC address, a time code
 _SOURCE_FILE = (
     ".py",
@@ -194,8 +195,9 @@ def _pgpass(text: str, p: int, out: _Out) -> int:
     and are told apart. Returns where the entry ends (or 0)."""
     lo = max(0, p - 256)  # a host name is at most 253 characters: the search stays linear
     start = max(text.rfind(" ", lo, p), text.rfind("\n", lo, p), text.rfind("\t", lo, p)) + 1
-    if start == 0 and lo:
-        return 0
+    if start == 0 and lo:  # no host start within reach: nor for any colon up to the next
+        ws = _SPACE.search(text, p)  # white space, so they are skipped at once
+        return ws.start() if ws else len(text)
     while text[start] in "\"'`(":  # "db:5432:...": the quote is not part of the host
         start += 1
     m = _PGPASS.match(text, start)
