@@ -1,19 +1,23 @@
 """How well personal and secret data is found: ``--suite pii``.
 
 Scores the classifier's scan (:func:`router.classify.classifier.scan`, what every request
-goes through) on two hand-written sets shipped in ``router/bench/data``:
+goes through) on hand-written sets shipped in ``router/bench/data``. A value counts as
+found when a finding of its class covers at least half of it; a negative text counts as
+flagged when anything is found in it. Texts tagged ``debatable`` (public figures, test card
+numbers ...) are counted apart from the ordinary ones.
 
-* ``pii_positives.json``: texts with the values they hold (253 values of every class in
-  244 texts, in many formats, countries and scripts). A value counts as found when a
-  finding of its class covers at least half of it.
-* ``pii_negatives.json``: 205 texts that hold none (maths and GSM8K-style questions,
-  code, versions, prices, order numbers, ISBNs, dates, places, titles). The 22 tagged
-  ``debatable`` (public figures, test card numbers ...) are counted apart from the 183
-  ordinary ones.
-
-The sets were written by this project's reviewers, and the detectors were then fixed
-against their misses: the figures guard against regressions, they are not a held-out
-estimate of recall on real traffic. ``misses`` and ``false_positives`` list the texts.
+* The regression set, ``pii_positives.json`` (449 values of every class in 373 texts, in
+  many formats, countries and scripts) and ``pii_negatives.json`` (295 texts that hold
+  none: maths and GSM8K-style questions, code, versions, prices, order numbers, ISBNs,
+  dates, places, titles). The detectors were fixed against its misses, so its figures
+  guard against regressions; they are not an estimate of recall on real traffic.
+  ``misses`` and ``false_positives`` list its texts.
+* The held-out set, ``pii_holdout_positives.json`` (198 values in 129 texts) and
+  ``pii_holdout_negatives.json`` (90 texts), written by a reviewer who had not read the
+  detectors, at the same time and in the same way as the regression set's last part,
+  which is its twin. Only its figures are reported (``holdout``), never its texts: fixing
+  the detectors against it would make it one more regression set. Change a detector
+  because of what it misses, and the estimate is gone.
 """
 
 from __future__ import annotations
@@ -43,8 +47,17 @@ def _found(text: str, value: str, cls: str, findings: list[Any]) -> bool:
 
 def run(n: int | None = None) -> dict[str, Any]:
     """Recall per class on the positives and the share of negatives flagged (``n``: score
-    only the first ``n`` texts of each set)."""
-    positives, negatives = _cases("pii_positives.json"), _cases("pii_negatives.json")
+    only the first ``n`` texts of each set), with the misses and false positives listed;
+    under ``holdout``, the same figures on the held-out set, without its texts."""
+    regression = _score(_cases("pii_positives.json"), _cases("pii_negatives.json"), n)
+    holdout = _score(_cases("pii_holdout_positives.json"), _cases("pii_holdout_negatives.json"), n)
+    del holdout["misses"], holdout["false_positives"]  # read them and it is held out no more
+    return {**regression, "holdout": holdout}
+
+
+def _score(
+    positives: list[dict[str, Any]], negatives: list[dict[str, Any]], n: int | None
+) -> dict[str, Any]:
     if n is not None:
         positives, negatives = positives[:n], negatives[:n]
     values, hits = Counter(), Counter()
