@@ -96,6 +96,15 @@ def test_explain_batch_replays_traffic_with_a_summary() -> None:
     assert "per tier:" in r.stderr and "estimated cost $" in r.stderr
 
 
+def test_batch_results_name_the_input_line_they_answer() -> None:
+    """Blank lines are skipped, so a result's place in the output is not its input line."""
+    lines = "\n".join([json.dumps({"text": "hi"}), "", json.dumps({"text": "mail a@b.co"})])
+    for command in (["classify"], ["explain", "--config", CONFIG, "--team", "legal"]):
+        r = cli(*command, "--batch", "--json", stdin=lines)
+        assert r.returncode == 0, r.stderr
+        assert [json.loads(x)["line"] for x in r.stdout.splitlines()] == [1, 3]
+
+
 def test_explain_unknown_team_is_one_line_exit_2() -> None:
     r = cli("explain", "--config", CONFIG, "--team", "nobody", "hi")
     assert r.returncode == 2

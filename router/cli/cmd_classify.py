@@ -70,7 +70,7 @@ def _batch(classifier: Classifier, labels: dict[str, str]) -> int:
                 n += 1
                 tasks[c.task] += 1
                 pii.update(c.data_classes)
-                emit(c.to_dict())
+                emit({**c.to_dict(), "line": line})
                 continue
         failed += 1
         emit({"error": error, "line": line})

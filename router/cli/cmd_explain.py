@@ -126,6 +126,7 @@ def _batch(
                 error = f"line {line}: {exc}"
             else:
                 out = e.to_dict()
+                out["line"] = line  # blank lines are skipped: say which line this answers
                 n += 1
                 tiers[out["tier"] or "none"] += 1
                 cost += out["estimated_cost_usd"] or 0.0

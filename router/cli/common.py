@@ -33,7 +33,8 @@ def add_request_args(p: argparse.ArgumentParser, *, batch: bool = True) -> None:
             "--batch",
             action="store_true",
             help='read JSON lines from stdin ({"text": ...} or {"messages": [...]}); '
-            "one JSON result per line on stdout, a summary on stderr",
+            "one JSON result per line on stdout, each with the number of the input line it "
+            "answers (blank lines are skipped), a summary on stderr",
         )
 
 
