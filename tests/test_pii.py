@@ -1245,3 +1245,50 @@ def test_a_longer_text_costs_proportionally_more(unit: str) -> None:
     # A search back or forward with no bound makes the cost grow with the square of the size.
     small, large = unit * (50_000 // len(unit)), unit * (200_000 // len(unit))
     assert _best_of_three(large) < 8 * _best_of_three(small) + 0.02
+
+
+# --- addresses in Chinese, Japanese (no 〒), Korean and Arabic script ------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("地址：上海市浦东新区张杨路500号", "上海市浦东新区张杨路500号"),
+        ("请寄到北京市海淀区中关村大街27号1101室，谢谢。", "北京市海淀区中关村大街27号1101室"),
+        (
+            "广东省广州市天河区天河路385号太古汇2座15楼",
+            "广东省广州市天河区天河路385号太古汇2座15楼",
+        ),
+        ("住所：東京都世田谷区太子堂4-1-1", "東京都世田谷区太子堂4-1-1"),
+        ("本社は東京都千代田区丸の内1丁目9番1号にあります。", "東京都千代田区丸の内1丁目9番1号"),
+        ("주소: 서울특별시 강남구 테헤란로 152", "서울특별시 강남구 테헤란로 152"),
+        (
+            "부산광역시 해운대구 해운대로 570, 101동 1203호로 보내 주세요",
+            "부산광역시 해운대구 해운대로 570, 101동 1203호",
+        ),
+        (
+            "العنوان: طريق الملك فهد، حي العليا، الرياض 12214",
+            "طريق الملك فهد، حي العليا، الرياض 12214",
+        ),
+        ("أسكن في شارع التحلية، جدة 23411", "شارع التحلية، جدة 23411"),
+    ],
+)
+def test_an_address_in_a_non_latin_script_is_found(text: str, value: str) -> None:
+    assert_finds(text, "address", value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "南京路步行街是上海最有名的商业街。",  # a road, no number
+        "上海市地铁2号线在人民广场站换乘。",  # a metro line, not a house number
+        "北京市海淀区有很多大学。",  # a district alone
+        "東京都の人口は約1400万人です。",
+        "서울시 강남구에서 3번 버스를 타세요.",
+        "이 도로는 2020년에 개통되었다.",
+        "شارع طويل جدا في المدينة",
+        "اشتريت سيارة في شارع التحلية بسعر 45000 ريال",
+    ],
+)
+def test_text_about_places_in_a_non_latin_script_is_not_an_address(text: str) -> None:
+    assert "address" not in classes(text), found(text)

@@ -153,6 +153,81 @@ def _address(text: str, shape: bytes, cs: int, ce: int, words: list[str]) -> _Sp
     return None
 
 
+# --- addresses in Chinese, Japanese, Korean and Arabic script ---------------------------------
+
+_HAN = "\u4e00-\u9fff"
+# Chinese: administrative units (省/自治区/市, then 区/县), a street (路, 街, 大道 ...) and its
+# number with 号, then maybe a building, floor or room: 北京市海淀区中关村大街27号1101室.
+_CN_ADDRESS = re.compile(
+    "(?:[" + _HAN + "]{2,6}?(?:省|自治区|市|区|县|旗)){1,4}"
+    "[" + _HAN + r"\d]{1,12}?(?:路|街|大道|道|巷|弄|胡同)\d{1,5}(?:-\d{1,5})?号(?![线码])"
+    "(?:[" + _HAN + r"A-Za-z]{0,12}?\d{1,5}(?:号楼|栋|幢|座|单元|楼|层|室)){0,3}"
+)
+_CN_PROVINCES = tuple(
+    """黑龙江 内蒙古 哈尔滨 石家庄 呼和浩特 乌鲁木齐 齐齐哈尔 连云港 秦皇岛 张家口 北京 天津
+    上海 重庆 河北 山西 辽宁 吉林 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 四川
+    贵州 云南 陕西 甘肃 青海 台湾 广西 西藏 宁夏 新疆 香港 澳门""".split()
+)
+_CN_LEAD = "在到于是至往住寄送发为的址"  # words before an address, not part of it (寄到, 住在)
+# Japanese without the 〒 mark: a prefecture, a city, ward, town or village, then the block
+# numbers (4-1-1, 1丁目9番1号): 東京都世田谷区太子堂4-1-1.
+_JP_PREFECTURES = """北海道 青森 岩手 宮城 秋田 山形 福島 茨城 栃木 群馬 埼玉 千葉 東京 神奈川 新潟
+    富山 石川 福井 山梨 長野 岐阜 静岡 愛知 三重 滋賀 京都 大阪 兵庫 奈良 和歌山 鳥取 島根 岡山
+    広島 山口 徳島 香川 愛媛 高知 福岡 佐賀 長崎 熊本 大分 宮崎 鹿児島 沖縄""".split()
+_JP_ADDRESS_BARE = re.compile(
+    "(?:北海道|東京都|(?:京都|大阪)府|(?:" + "|".join(_JP_PREFECTURES[1:]) + ")県)"
+    "[\u3005\u3040-\u30ff" + _HAN + "]{1,10}?[市区町村郡]"
+    "[\u3005\u3040-\u30ff" + _HAN + r"]{0,12}?\d{1,4}"
+    r"(?:丁目(?:\d{1,4}(?:番地?(?:\d{1,4}号?)?)?)?|番地?(?:\d{1,4}号?)?|[-ー]\d{1,4}(?:[-ー]\d{1,4})?)"
+)
+# Korean: a province or metropolitan city, a city, district or county (시/군/구), maybe a
+# neighbourhood, then a road (로/길) and its number, maybe a building and flat (101동 1203호):
+# 서울특별시 강남구 테헤란로 152.
+_KR_ADDRESS = re.compile(
+    r"(?:[가-힣]{1,8}(?:특별시|광역시|특별자치시|특별자치도|도|시)[ \t]+)?"
+    r"(?:[가-힣]{1,8}(?:시|군|구)[ \t]+){1,2}(?:[가-힣]{1,8}(?:읍|면|동)[ \t]+)?"
+    r"[가-힣\d]{1,15}(?:로|길)[ \t]*\d{1,5}(?:-\d{1,5})?"
+    r"(?![\d.]|[ \t]*(?:km|m\b|%|번|분|개|명|년|월|일|시간|미터|킬로))"
+    r"(?:,?[ \t]*\d{1,5}동(?:[ \t]*\d{1,5}호)?|,?[ \t]*\d{1,5}호)?(?:[ \t]*\(우[ \t]*\d{5}\))?"
+)
+# Arabic: a street (طريق, شارع) or a district (حي), maybe a town, then a 5-digit postcode:
+# طريق الملك فهد، حي العليا، الرياض 12214.
+_AR_WORD = r"[\u0621-\u064a\u0671-\u06d3]{2,20}"
+_AR_WORDS = _AR_WORD + r"(?:[ \t]+" + _AR_WORD + "){0,3}"
+_AR_ADDRESS = re.compile(
+    r"(?<![\u0621-\u064a])(?:(?:طريق|شارع)[ \t]+" + _AR_WORDS + r"(?:[ \t]+\d{1,5})?"
+    r"(?:[،,][ \t]*حي[ \t]+" + _AR_WORDS + r")?|حي[ \t]+" + _AR_WORDS + ")"
+    r"(?:[،,][ \t]*" + _AR_WORDS + r")?[،,]?[ \t]+\d{5}"
+    r"(?![\d.,]|[ \t]*(?:ريال|دولار|جنيه|درهم|دينار|يورو))"
+)
+
+
+def _script_addresses(text: str, out: _Out) -> None:
+    """Addresses written in Chinese, Japanese, Korean or Arabic script, which have no
+    capitalised street words; each pattern runs only if a character it needs is in the text."""
+    if "号" in text:
+        for m in _CN_ADDRESS.finditer(text):
+            first = min(i for i in (m.group().find(c) for c in "省市区县旗") if i >= 0)
+            head = m.group()[:first]
+            start = m.start() + max(0, first - 2)  # most cities have two-character names
+            for name in _CN_PROVINCES:
+                if (i := head.rfind(name)) >= 0 and i + len(name) == first:
+                    start = m.start() + i
+                    break
+            while start < m.start() + first - 2 and text[start] in _CN_LEAD:
+                start += 1
+            out.append((start, m.end(), "address", 0.85, "address_cjk"))
+    if "都" in text or "道" in text or "府" in text or "県" in text:
+        for m in _JP_ADDRESS_BARE.finditer(text):
+            out.append((m.start(), m.end(), "address", 0.85, "address_cjk"))
+    if "로" in text or "길" in text:
+        for m in _KR_ADDRESS.finditer(text):
+            out.append((m.start(), m.end(), "address", 0.85, "address_cjk"))
+    if "طريق" in text or "شارع" in text or "حي" in text:
+        for m in _AR_ADDRESS.finditer(text):
+            out.append((m.start(), m.end(), "address", 0.85, "address_ar"))
+
+
 # --- names the capital-letter scanner cannot see ----------------------------------------------
 
 # After "my name is" a name may be written in lower case ("my name is john smith"); after the

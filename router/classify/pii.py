@@ -49,7 +49,7 @@ from router.classify import _names as N
 from router.classify._pii_checks import _code
 from router.classify._pii_net import _emails, _ipv6
 from router.classify._pii_numbers import _numbers
-from router.classify._pii_people import _named, _person
+from router.classify._pii_people import _named, _person, _script_addresses
 from router.classify._pii_secrets import (
     _assignments,
     _command_lines,
@@ -164,6 +164,8 @@ def find_pii(text: str) -> list[Finding]:
         _numbers(text, shape, found)
     _capitals(text, shape, found)
     _named(text, shape, found)
+    if not text.isascii():
+        _script_addresses(text, found)
     if 45 in shape:
         _dashes(text, shape, found)
     if "@" in text:
