@@ -56,6 +56,7 @@ class _Run:
         self.t0 = prepared.started
         self.ttft: float | None = None
         self.paused_s = 0.0  # time the caller held the stream between chunks
+        self.held_since: float | None = None  # the caller holds a chunk since then
         self.held: list[ChatCompletionChunk] = []
         self.committed = False
         self.text: list[str] = []
@@ -117,6 +118,13 @@ class _Run:
                     fn = trusted(DeltaFunction, name=None, arguments=rest)
                     late = trusted(DeltaToolCall, index=index, id=None, type=None, function=fn)
                     delta.tool_calls = [*(delta.tool_calls or ()), late]
+
+    def resume(self) -> None:
+        """The caller is back for more (or has closed the stream): the time it held the
+        last chunk was its own, not the backend's."""
+        if self.held_since is not None:
+            self.paused_s += time.perf_counter() - self.held_since
+            self.held_since = None
 
     def _collect(self, call: DeltaToolCall) -> None:
         entry = self.calls.setdefault(call.index, ["", "", ""])
@@ -251,6 +259,7 @@ class StreamDriver:
 
     def _final(self, run: _Run) -> ChatCompletionChunk:
         run.done = True
+        run.resume()  # a caller that closes the stream after its last chunk held it till now
         self.call.succeeded(
             run.step,
             run.prepared,
@@ -304,9 +313,9 @@ class StreamDriver:
                     )
                     for chunk in stream:
                         for out in self._deliver(run.feed(chunk)):
-                            held = time.perf_counter()
+                            run.held_since = time.perf_counter()
                             yield out
-                            run.paused_s += time.perf_counter() - held
+                            run.resume()
                     run.check_complete()
                     final = self._final(run)
                 except Exception as exc:
@@ -351,9 +360,9 @@ class StreamDriver:
                         except StopAsyncIteration:
                             break
                         for out in self._deliver(run.feed(chunk)):
-                            held = time.perf_counter()
+                            run.held_since = time.perf_counter()
                             yield out
-                            run.paused_s += time.perf_counter() - held
+                            run.resume()
                     run.check_complete()
                     final = self._final(run)
                 except Exception as exc:
