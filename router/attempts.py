@@ -278,7 +278,8 @@ class Call:
         """:meth:`succeeded` for a whole (non-streamed) answer; returns it with its route."""
         if prepared.redaction is not None:
             response = prepared.redaction.completion(response)
-        self.succeeded(step, prepared, response, response.usage)
+        delivered = "" if response.usage is not None else _output(response)
+        self.succeeded(step, prepared, response, response.usage, delivered=delivered)
         response.route = self.ctx.route
         return response
 
@@ -296,6 +297,16 @@ def _spend_bounded(tp: Any) -> bool:
     """Whether the team has a budget, which reservations must not let calls overrun."""
     cost = tp.policy.cost
     return cost.daily_budget_usd is not None or cost.monthly_budget_usd is not None
+
+
+def _output(response: ChatCompletion) -> str:
+    """What a provider bills as output: the answer's text and its tool calls."""
+    out = []
+    for choice in response.choices:
+        out.append(choice.message.content or "")
+        for call in choice.message.tool_calls or ():
+            out.append(call.function.name + call.function.arguments)
+    return "".join(out)
 
 
 def _cost(spec: BackendSpec, usage: Usage | None) -> float | None:
