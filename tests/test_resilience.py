@@ -241,6 +241,32 @@ def test_a_slow_stream_reader_does_not_make_a_fast_backend_look_slow(mode) -> No
     assert r.chat("Hi", team="team").route.backend == "fast"
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_holding_the_last_chunk_before_closing_is_not_backend_latency(mode) -> None:
+    """A caller that reads the whole answer, dwells on it, then closes the stream: the
+    dwell is its own time."""
+    fast = FakeBackend("fast", tier="small", reply="short answer")
+    r = router_with([fast])
+    if mode == "sync":
+        with r.stream("Hi") as s:
+            for chunk in s:
+                if chunk.choices and chunk.choices[0].finish_reason:
+                    time.sleep(0.3)
+                    break
+    else:
+
+        async def read() -> None:
+            s = r.astream("Hi")
+            async for chunk in s:
+                if chunk.choices and chunk.choices[0].finish_reason:
+                    await asyncio.sleep(0.3)
+                    break
+            await s.aclose()
+
+        asyncio.run(read())
+    assert r.health.latency["fast"].predict_ms(16) < 100
+
+
 def test_a_stale_latency_prediction_is_dropped_so_a_slow_backend_is_tried_again() -> None:
     now = [0.0]
     t = LatencyTracker(stale_after_s=60.0, clock=lambda: now[0])
@@ -358,6 +384,23 @@ def test_a_budget_refusal_before_sending_does_not_use_up_max_attempts() -> None:
 class _NoUsage(FakeBackend):
     def stream(self, request, **kw):  # type: ignore[no-untyped-def]
         yield from (c for c in super().stream(request, **kw) if c.choices)
+
+
+class _WholeNoUsage(FakeBackend):
+    def _complete(self, request, text):  # type: ignore[no-untyped-def]
+        completion = super()._complete(request, text)
+        completion.usage = None
+        return completion
+
+
+def test_a_whole_answer_without_usage_is_charged_its_prompt_and_its_output() -> None:
+    """As a stream is: a server that leaves out usage still costs its output."""
+    tp = policy("cost: {daily_budget_usd: 10}")
+    price = Price(input_per_mtok=1000.0, output_per_mtok=1000.0)
+    r = router_with([_WholeNoUsage("paid", tier="large", price=price, reply="y" * 80)], tp)
+    assert r.chat("Q" * 200, team="team").route.cost_usd is None
+    expected = price.cost(r.classify("Q" * 200).tokens, estimate_tokens("y" * 80))
+    assert r.budget.spent(tp)["daily"] == pytest.approx(expected)
 
 
 def test_a_stream_without_usage_is_charged_an_estimate_but_reports_no_cost() -> None:
