@@ -334,3 +334,11 @@ def test_a_cross_field_error_names_where_an_inherited_value_was_set(tmp_path: Pa
     with pytest.raises(PolicyError, match=r"below thresholds\.large") as info:
         load_policy(p, directory=tmp_path)
     assert "thresholds.proprietary is set in base.yaml:3" in info.value.hint
+
+
+def test_a_budget_error_says_where_the_inherited_budget_was_set(tmp_path: Path) -> None:
+    write(tmp_path, "base.yaml", "version: 1\ncost: {monthly_budget_usd: 5}\n")
+    p = write(tmp_path, "t.yaml", "version: 1\nextends: base\ncost: {daily_budget_usd: 10}\n")
+    with pytest.raises(PolicyError, match="larger than monthly_budget_usd") as info:
+        load_policy(p, directory=tmp_path)
+    assert "monthly_budget_usd is set in base.yaml:2" in info.value.hint

@@ -280,7 +280,7 @@ def _inherited(message: str, loc: tuple, origins: Origins, file: str) -> str:
     """Where the values a cross-field error names come from, when another file set them
     (``thresholds.proprietary`` inherited from the default, say)."""
     found = []
-    for name in dict.fromkeys(re.findall(r"\b[a-z_]+(?:\.[a-z_]+)+\b", message)):
+    for name in dict.fromkeys(re.findall(r"\b[a-z_]+(?:\.[a-z_]+)*\b", message)):
         where = origins.get((*loc, *name.split(".")))
         if where is not None and where[0] != file:
             found.append(f"{name} is set in {Path(where[0]).name}:{where[1]}")
