@@ -1292,3 +1292,39 @@ def test_an_address_in_a_non_latin_script_is_found(text: str, value: str) -> Non
 )
 def test_text_about_places_in_a_non_latin_script_is_not_an_address(text: str) -> None:
     assert "address" not in classes(text), found(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (
+            "Deliver to: Flat 302, Sai Krupa Apartments, 5th Cross, Indiranagar, Bengaluru, "
+            "Karnataka 560038",
+            "Flat 302, Sai Krupa Apartments, 5th Cross, Indiranagar, Bengaluru, Karnataka 560038",
+        ),
+        (
+            "the premises at B-204, Green Park Extension, New Delhi 110016.",
+            "B-204, Green Park Extension, New Delhi 110016",
+        ),
+        ("I stay at 42 Nehru Nagar, New Delhi 110001.", "42 Nehru Nagar, New Delhi 110001"),
+        (
+            "H.No. 5-9-22/1, Adarsh Nagar, Hyderabad, Telangana 500063",
+            "H.No. 5-9-22/1, Adarsh Nagar, Hyderabad, Telangana 500063",
+        ),
+    ],
+)
+def test_an_indian_address_ending_in_a_pin_code_is_found(text: str, value: str) -> None:
+    assert_finds(text, "address", value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We shipped 12, Paris 750001 units last year.",
+        "In 2019, Mumbai 400001 was its postcode.",
+        "Chapter 3, Part Two, Volume 123456",
+        "Order 42, Blue Widget 560038 pieces",
+    ],
+)
+def test_a_six_digit_number_after_capitalised_words_is_not_an_indian_address(text: str) -> None:
+    assert "address" not in classes(text), found(text)

@@ -579,6 +579,25 @@ BR_STATES = frozenset(
 )
 """Brazilian states, written after the town before a postcode: São Paulo - SP, 01304-001."""
 
+IN_PLACES = frozenset(
+    """Karnataka Maharashtra Kerala Telangana Gujarat Rajasthan Bihar Odisha Orissa Punjab
+    Haryana Assam Jharkhand Chhattisgarh Uttarakhand Goa Manipur Meghalaya Mizoram Nagaland
+    Sikkim Tripura Puducherry Pondicherry Delhi Mumbai Bengaluru Bangalore Chennai Kolkata
+    Hyderabad Pune Ahmedabad Jaipur Lucknow Kanpur Nagpur Indore Bhopal Patna Surat Vadodara
+    Kochi Cochin Thiruvananthapuram Trivandrum Coimbatore Madurai Mysuru Mysore Mangaluru
+    Mangalore Noida Gurugram Gurgaon Ghaziabad Faridabad Chandigarh Visakhapatnam Vijayawada
+    Bhubaneswar Guwahati Dehradun Ludhiana Amritsar Agra Varanasi Nashik Thane Navi Secunderabad
+    Pradesh Nadu Bengal""".split()
+)
+"""Indian states and large cities: the word before a 6-digit PIN code (Tamil Nadu, New Delhi)."""
+
+IN_LOCALITY_WORDS = frozenset(
+    """Apartments Apartment Apts Residency Enclave Nagar Colony Sector Cross Main Layout
+    Extension Extn Vihar Marg Society Phase Puram Bagh Ganj Halli Palya Chowk Stage Block Road
+    Street Lane Gali Mohalla Niwas Bhavan Complex Heights Towers""".split()
+)
+"""Words of Indian locality and building names (Sai Krupa Apartments, 5th Cross, Nehru Nagar)."""
+
 IBAN_LENGTHS = {
     k: int(v)
     for k, v in (

@@ -136,6 +136,18 @@ _BOX_WORDS = _vary(N.PO_BOX_WORDS)
 _FWD_NEXT = (b" A", b", A", b"A ", b" r", b" a", b" b", b" p", b" c", b" i", b" q")
 
 
+# India: a flat, house or plot number, comma-separated parts (a building, a cross or main
+# road, a locality), a town or state, then the 6-digit PIN code the caller found:
+# Flat 302, Sai Krupa Apartments, 5th Cross, Indiranagar, Bengaluru, Karnataka 560038.
+_IN_PART = r"(?:\d{1,3}(?:st|nd|rd|th)[ \t]+)?" + _NW + r"(?:[ \t]+" + _NW + "){0,4}"
+_IN_ADDRESS = re.compile(
+    r"(?<![\w\-])(?:(?:Flat|House|Plot|Door|Shop|Office|Apt|[HD]\.?[ ]?No)\.?[ \t]*(?:No\.?[ \t]*)?"
+    r"#?[\w\-/]{1,8}|#[ \t]?[\w\-/]{1,8}|[A-Z]{1,2}-\d{1,4}[A-Z]?|\d{1,5}[A-Za-z]?(?:[-/]\d{1,5})?)"
+    r",?[ \t]+(?:" + _IN_PART + r",[ \t]*){0,6}" + _IN_PART + r",?[ \t]*\Z"
+)
+_WORDS_RE = re.compile(r"[\w']+")
+
+
 def _address(text: str, shape: bytes, cs: int, ce: int, words: list[str]) -> _Span | None:
     """A postal address around the short number ``cs:ce``: (start, end, detector) or None."""
     if shape.startswith(_FWD_NEXT, ce) and (m := _ADDR_FWD.match(text, cs)):
@@ -150,6 +162,13 @@ def _address(text: str, shape: bytes, cs: int, ce: int, words: list[str]) -> _Sp
         c = _CITY_STATE.search(text, max(0, cs - 48), cs)
         if c and c.group(1) in N.US_STATES:
             return c.start(), ce, "city_state_zip"
+    if ce - cs == 6 and text[cs] != "0" and (m := _IN_ADDRESS.search(text, max(0, cs - 160), cs)):
+        parts = set(_WORDS_RE.findall(m.group()))
+        year = m.group()[:2] in ("19", "20") and m.group()[4:5] == ","  # "In 2019, Mumbai"
+        if not year and not (
+            N.IN_PLACES.isdisjoint(parts) and N.IN_LOCALITY_WORDS.isdisjoint(parts)
+        ):
+            return m.start(), ce, "address"
     return None
 
 
