@@ -1328,3 +1328,39 @@ def test_an_indian_address_ending_in_a_pin_code_is_found(text: str, value: str) 
 )
 def test_a_six_digit_number_after_capitalised_words_is_not_an_indian_address(text: str) -> None:
     assert "address" not in classes(text), found(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (
+            "Kind regards,\nHarriet Collingwood\nUnit 4, Riverside Business Park, Bristol BS2 0JZ",
+            "Unit 4, Riverside Business Park, Bristol BS2 0JZ",
+        ),
+        (
+            "Suite 210, Aztec House, Aztec West, Almondsbury, Bristol BS32 4TD",
+            "Suite 210, Aztec House, Aztec West, Almondsbury, Bristol BS32 4TD",
+        ),
+        (
+            "Our office: Westpoint Trading Estate, Acton, London W3 0RT.",
+            "Westpoint Trading Estate, Acton, London W3 0RT",
+        ),
+        (
+            "Send it to Somerset House, Strand, London WC2R 1LA please",
+            "Somerset House, Strand, London WC2R 1LA",
+        ),
+    ],
+)
+def test_a_uk_business_address_without_a_street_number_is_found(text: str, value: str) -> None:
+    assert_finds(text, "address", value)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("Riverside Business Park is nice; Bristol BS2 0JZ", "BS2 0JZ"),  # not one address
+        ("House prices in Bristol, Bath BS1 4DJ rose.", "BS1 4DJ"),  # no named building
+    ],
+)
+def test_a_uk_postcode_after_other_capitalised_words_stays_a_postcode(text, value) -> None:
+    assert_finds(text, "address", value)

@@ -23,8 +23,18 @@ _IBAN_DIGITS = {c: str(c - 55) for c in range(65, 91)}  # A=10 ... Z=35, for mod
 _NINO = re.compile(
     r"(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?\d\d ?\d\d ?\d\d ?[A-D](?!\w)"
 )
-_UKPC = r"[A-PR-UWYZ][A-HK-Y]?\d[A-HJKPSTUW\d]? \d[ABD-HJLNP-UW-Z]{2}"
+_UKPC = r"[A-PR-UWYZ][A-HK-Y]?\d[A-HJKMNPR-Y\d]? \d[ABD-HJLNP-UW-Z]{2}"
 _UKPC_RE = re.compile(_UKPC + r"(?!\w)")
+_UK_NW = r"[A-Z][\w'’&\-]*"  # a capitalised word of a UK place or building name
+# A UK business address with no street number: maybe a unit or suite, a named park, estate,
+# house or centre, one to three towns, then the postcode: Unit 4, Riverside Business Park, Bristol.
+_UK_PREMISES = re.compile(
+    r"(?<![\w\-])(?:(?:Unit|Units|Suite|Building|Block|Office|Studio|Floor)[ \t]+[\w\-/]{1,5}"
+    r",?[ \t]+)?"
+    r"(?:" + _UK_NW + r"[ \t]+){1,4}(?:Park|Estate|House|Centre|Center|Court|Works|Yard|Mill|Wharf"
+    r"|Quay|Plaza|Tower|Chambers|Buildings|Exchange|Campus|Business Village)"
+    r"(?:,[ \t]*" + _UK_NW + r"(?:[ \t]+" + _UK_NW + r"){0,2}){1,3},?[ \t]+\Z"
+)
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 _IP4 = re.compile("((?:" + _OCTET + r"\.){3}" + _OCTET + r")(?:/\d{1,2})?")
 _NOT_IP4 = ("127.", "0.0.0.0", "255.255.255.255")  # loopback, "any", broadcast: nobody's
@@ -114,7 +124,10 @@ def _code(text: str, p: int, out: _Out) -> None:
     if m := _NINO.match(text, p):
         out.append((p, m.end(), "ssn", 0.85, "nino"))
     elif m := _UKPC_RE.match(text, p):
-        out.append((p, m.end(), "address", 0.6, "postcode"))
+        if p > 8 and (b := _UK_PREMISES.search(text, max(0, p - 120), p)):
+            out.append((b.start(), m.end(), "address", 0.85, "address"))
+        else:
+            out.append((p, m.end(), "address", 0.6, "postcode"))
 
 
 def _iban_any_case(text: str, p: int, out: _Out) -> int:
