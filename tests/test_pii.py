@@ -1364,3 +1364,39 @@ def test_a_uk_business_address_without_a_street_number_is_found(text: str, value
 )
 def test_a_uk_postcode_after_other_capitalised_words_stays_a_postcode(text, value) -> None:
     assert_finds(text, "address", value)
+
+
+# --- names in Chinese, Japanese and Korean after a form's name field or と申します --------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("会員登録：氏名 佐藤 健太、生年月日 1985年4月12日", "佐藤 健太"),
+        ("氏名：佐藤健太", "佐藤健太"),
+        ("お名前：ヤマダ タロウ 様", "ヤマダ タロウ"),
+        ("お世話になっております。田中 美咲と申します。", "田中 美咲"),
+        ("私は鈴木と申します。", "鈴木"),
+        ("收货人：王丽娟，电话：138 1047 6629", "王丽娟"),
+        ("联系人: 陈志强", "陈志强"),
+        ("성명: 김민준", "김민준"),
+        ("이름 박서연 님", "박서연"),
+    ],
+)
+def test_a_cjk_name_after_a_name_field_or_before_to_moushimasu_is_found(text, value) -> None:
+    assert_finds(text, "person", value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "名前を入力してください。",  # "enter your name": no name
+        "联系人列表为空。",  # "the contact list is empty"
+        "姓名：未知",  # "name: unknown"
+        "请填写姓名和电话。",
+        "이름 변경 버튼을 누르세요.",  # "press the rename button"
+        "佐藤健太さんは来ません。",  # a name, but no cue: not found this way
+    ],
+)
+def test_a_cjk_name_field_without_a_name_is_not_a_person(text: str) -> None:
+    assert "person" not in classes(text), found(text)

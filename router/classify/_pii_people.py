@@ -262,6 +262,28 @@ _SCRIPT_NAMED = re.compile(
     r"([А-ЯЁа-яё]{2,30}(?:[ \t]+[А-ЯЁа-яё]{2,30})?)"
     r"|(?:اسمي|إسمي)[ \t]+([\u0600-\u06ff]{2,30}(?:[ \t]+[\u0600-\u06ff]{2,30})?)"
 )
+# A form's name field (氏名, 姓名, 收货人, 성명 ...) followed by a colon or a space, and a
+# Japanese self-introduction, where the name comes before the cue: 田中 美咲と申します.
+_HAN_NAME = "[" + _HAN + "\u3005]{1,4}(?:[ \t\u3000][" + _HAN + "\u3005]{1,4})?"
+_KANA_NAME = "[\u30a1-\u30fa\u30fc]{2,10}(?:[ \t\u3000\u30fb][\u30a1-\u30fa\u30fc]{2,10})?"
+_FIELD_NAMED = re.compile(
+    "(?:氏名|お名前|名前|姓名|收货人|收件人|联系人|联络人|寄件人|申请人|성명|이름)"
+    r"(?:[ \t\u3000]*[:：][ \t\u3000]*|[ \t\u3000]+)"
+    "(" + _HAN_NAME + "|" + _KANA_NAME + "|([가-힣]{2,4}))"
+    "(?=[\\s,.;:!?()、。，；（）]|さん|様|씨|님|$)"
+    "|(?<![" + _HAN + "\u3005])(" + _HAN_NAME + "|" + _KANA_NAME + ")と申します"
+)
+_NOT_FIELD_NAMES = frozenset(
+    """未設定 不明 未定 必須 任意 文字列 入力 空欄 匿名 変更 未知 无 不详 必填 选填
+    列表 信息 电话 地址 없음 변경 입력 검색 필수 선택 미정""".split()
+)
+_KO_SURNAMES = frozenset(
+    """김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황 안 송 류 유 전 홍 고 문 양 손 배 백 허
+    남 심 노 하 곽 성 차 주 우 구 민 진 나 지 엄 원 천 방 공 현 함 변 염 여 추 도 소 석 선 설
+    마 길 연 위 표 명 기 반 왕 금 옥 육 인 맹 제 모 탁 국 어 은 편 용 예 경 봉 사 부""".split()
+)
+_FIELD_CUES = ("氏名", "名前", "姓名", "收货人", "收件人", "联系人", "联络人", "寄件人", "申请人")
+_FIELD_CUES += ("성명", "이름", "と申します")
 _NOT_LOWER_NAMES = frozenset(
     """not is was a an the on in at of for and but or to too also just still my your his her
     their our its this that what unknown private secret irrelevant hidden confidential none
@@ -286,3 +308,11 @@ def _named(text: str, shape: bytes, out: _Out) -> None:
         for m in _SCRIPT_NAMED.finditer(text):
             g = next(i for i in (1, 2, 3) if m.group(i))
             out.append((m.start(g), m.end(g), "person", 0.8, "name_cue"))
+        if any(c in text for c in _FIELD_CUES):
+            for m in _FIELD_NAMED.finditer(text):
+                g = 1 if m.group(1) else 3
+                if m.group(g).replace("\u3000", " ") in _NOT_FIELD_NAMES:
+                    continue
+                if m.group(2) and m.group(2)[0] not in _KO_SURNAMES:
+                    continue  # 이름 변경 ("rename"): a Korean name starts with a family name
+                out.append((m.start(g), m.end(g), "person", 0.8, "name_cue"))
