@@ -242,7 +242,9 @@ def _script_addresses(text: str, out: _Out) -> None:
     if "로" in text or "길" in text:
         for m in _KR_ADDRESS.finditer(text):
             out.append((m.start(), m.end(), "address", 0.85, "address_cjk"))
-    if "طريق" in text or "شارع" in text or "حي" in text:
+    if ("ح" in text or "ط" in text or "ش" in text) and (
+        "طريق" in text or "شارع" in text or "حي" in text
+    ):  # one character first: a word is slower to look for in text outside Latin-1
         for m in _AR_ADDRESS.finditer(text):
             out.append((m.start(), m.end(), "address", 0.85, "address_ar"))
 
@@ -308,7 +310,9 @@ def _named(text: str, shape: bytes, out: _Out) -> None:
         for m in _SCRIPT_NAMED.finditer(text):
             g = next(i for i in (1, 2, 3) if m.group(i))
             out.append((m.start(g), m.end(g), "person", 0.8, "name_cue"))
-        if any(c in text for c in _FIELD_CUES):
+        if ("名" in text or "人" in text or "성" in text or "이" in text or "申" in text) and any(
+            c in text for c in _FIELD_CUES
+        ):  # one character first: a word is slower to look for in text outside Latin-1
             for m in _FIELD_NAMED.finditer(text):
                 g = 1 if m.group(1) else 3
                 if m.group(g).replace("\u3000", " ") in _NOT_FIELD_NAMES:
