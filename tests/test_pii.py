@@ -1400,3 +1400,20 @@ def test_a_cjk_name_after_a_name_field_or_before_to_moushimasu_is_found(text, va
 )
 def test_a_cjk_name_field_without_a_name_is_not_a_person(text: str) -> None:
     assert "person" not in classes(text), found(text)
+
+
+def test_an_indian_address_part_may_end_in_a_number() -> None:
+    text = "Courier to: House No. 14, Shanti Colony, Sector 21, Noida, Uttar Pradesh 201301"
+    assert_finds(text, "address", text[len("Courier to: ") :])
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("이름 변경은 설정 메뉴에서 할 수 있습니다.", []),  # "rename is in the settings menu"
+        ("이름 정렬 기능", []),  # "sort by name": 정 is a family name, but no colon, no 님
+        ("이름: 김민준은 학생이다", [("person", "김민준")]),  # the particle 은 is not the name
+    ],
+)
+def test_a_korean_name_field_needs_a_colon_or_an_honorific(text, expected) -> None:
+    assert [f for f in found(text) if f[0] == "person"] == expected

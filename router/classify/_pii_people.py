@@ -139,7 +139,10 @@ _FWD_NEXT = (b" A", b", A", b"A ", b" r", b" a", b" b", b" p", b" c", b" i", b" 
 # India: a flat, house or plot number, comma-separated parts (a building, a cross or main
 # road, a locality), a town or state, then the 6-digit PIN code the caller found:
 # Flat 302, Sai Krupa Apartments, 5th Cross, Indiranagar, Bengaluru, Karnataka 560038.
-_IN_PART = r"(?:\d{1,3}(?:st|nd|rd|th)[ \t]+)?" + _NW + r"(?:[ \t]+" + _NW + "){0,4}"
+_IN_PART = (  # 5th Cross, Sai Krupa Apartments, Sector 21
+    r"(?:\d{1,3}(?:st|nd|rd|th)[ \t]+)?" + _NW + r"(?:[ \t]+" + _NW + r"){0,4}"
+    r"(?:[ \t]+\d{1,4}[A-Z]?)?"
+)  # fmt: skip
 _IN_ADDRESS = re.compile(
     r"(?<![\w\-])(?:(?:Flat|House|Plot|Door|Shop|Office|Apt|[HD]\.?[ ]?No)\.?[ \t]*(?:No\.?[ \t]*)?"
     r"#?[\w\-/]{1,8}|#[ \t]?[\w\-/]{1,8}|[A-Z]{1,2}-\d{1,4}[A-Z]?|\d{1,5}[A-Za-z]?(?:[-/]\d{1,5})?)"
@@ -275,7 +278,7 @@ _FIELD_NAMED = re.compile(
     "(?=[\\s,.;:!?()、。，；（）]|さん|様|씨|님|$)"
     "|(?<![" + _HAN + "\u3005])(" + _HAN_NAME + "|" + _KANA_NAME + ")と申します"
 )
-_NOT_FIELD_NAMES = frozenset(
+_NOT_FIELD_NAMES = tuple(
     """未設定 不明 未定 必須 任意 文字列 入力 空欄 匿名 変更 未知 无 不详 必填 选填
     列表 信息 电话 地址 없음 변경 입력 검색 필수 선택 미정""".split()
 )
@@ -315,8 +318,18 @@ def _named(text: str, shape: bytes, out: _Out) -> None:
         ):  # one character first: a word is slower to look for in text outside Latin-1
             for m in _FIELD_NAMED.finditer(text):
                 g = 1 if m.group(1) else 3
-                if m.group(g).replace("\u3000", " ") in _NOT_FIELD_NAMES:
-                    continue
-                if m.group(2) and m.group(2)[0] not in _KO_SURNAMES:
-                    continue  # 이름 변경 ("rename"): a Korean name starts with a family name
-                out.append((m.start(g), m.end(g), "person", 0.8, "name_cue"))
+                if m.group(g).startswith(_NOT_FIELD_NAMES):
+                    continue  # 姓名：未知, 이름: 없음
+                if (ko := m.group(2)) and (
+                    ko[0] not in _KO_SURNAMES
+                    or (
+                        ":" not in text[m.start() : m.start(2)]
+                        and text[m.end(2) : m.end(2) + 2].strip()[:1] not in ("님", "씨")
+                    )
+                ):
+                    continue  # 이름 변경, 이름 정렬: a Korean name starts with a family name and
+                    # follows a colon or comes before 님 or 씨
+                end = m.end(g)
+                if ko and len(ko) == 4 and ko[3] in "은는이가을를의에도":
+                    end -= 1  # 김민준은: the particle after a name of three syllables
+                out.append((m.start(g), end, "person", 0.8, "name_cue"))
