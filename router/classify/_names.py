@@ -681,6 +681,11 @@ API_KEY_FORMATS = (
     r"(?:AKIA|ASIA)[A-Z0-9]{16}",  # AWS access key ids
     r"glpat-[\w\-]{20,}|hf_[^\W_]{30,}|npm_[^\W_]{36}",  # GitLab, Hugging Face, npm
     r"eyJ[\w\-]{6,}\.eyJ[\w\-]{6,}\.[\w\-]*",  # JSON Web Tokens
+    r"SG\.[\w\-]{22}\.[\w\-]{43}",  # SendGrid
+    r"SK[0-9a-f]{32}|key-[0-9a-z]{32}",  # Twilio API key SIDs, Mailgun
+    r"pypi-AgEIcHlwaS5vcmc[\w\-]{50,}",  # PyPI upload tokens
+    r"dop_v1_[0-9a-f]{64}|shp(?:at|ss|ca|pa)_[0-9a-fA-F]{32}",  # DigitalOcean, Shopify
+    r"EAAA[\w\-]{60}",  # Square access tokens
 )
 """Regular expressions of API keys and tokens with a recognisable prefix."""
 

@@ -77,7 +77,8 @@ _S_CAP = re.compile(  # a decision tree on the byte after the capital keeps fail
     rb"A(?:(?P<name>" + _L + rb"(?:(?<=[a-z\xdf-\xff,:][ ]A.)(?:(?<=[,:] A.)|" + _CUE_LB
     + rb")|" + _LX + rb"[ ](?=A|(?:" + _PART + rb")[ '\-](?:A|(?:" + _PART + rb")[ ]A))"
     rb"|[a-z]{0,2}\.[ ](?=A))"
-    rb"|\.[ ](?=A))|A(?:(?P<key>AA[A0]{16}|za[-a-zA0]{35})|(?P<code>[ ]?0))|(?P<code1>0))"
+    rb"|\.[ ](?=A))|A(?:(?P<key>AA(?:[A0]{16}|[-a-zA0]{60})|za[-a-zA0]{35}|\.[-a-zA0]{22}\."
+    rb"|[0a-f]{32})|(?P<code>[ ]?0))|(?P<code1>0))"
 )  # fmt: skip
 _RW = rb"A(?:[a-z]{0,3}\.|" + _L + _LX + rb")"  # a capitalised word or an abbreviation (Mr.)
 _S_RUN = re.compile(_RW + rb"(?:[ ](?:(?:" + _PART + rb")[ '\-]){0,2}" + _RW + rb")*")
@@ -95,8 +96,9 @@ def _capitals(text: str, shape: bytes, out: _Out) -> None:
         if kind == "name" and p >= done:
             done = _S_RUN.match(shape, p).end()  # type: ignore[union-attr]
             _person(text, shape, p, done, out)
-        elif kind == "key":
-            _key_at(text, range(p, p + 1), out)
+        elif kind == "key":  # AKIA, AIza, SG., SK + hex, EAAA; else perhaps a code (IBAN)
+            if not _key_at(text, range(p, p + 1), out) and shape[p + 2] in b"0 ":
+                _code(text, p, out)
         elif kind in ("code", "code1"):
             _code(text, p, out)
     p = shape.find(b"eyA")
