@@ -13,6 +13,7 @@ import re
 from router.classify import _names as N
 from router.classify._pii_checks import _DATE, _DNI, _UKPC, _classify, _iban_any_case
 from router.classify._pii_people import _FWD_NEXT, _NW, _address, _person
+from router.classify._pii_secrets import _key_prose
 from router.classify._pii_shape import _LETTER, _alt, _Out, _vary
 
 _MON = "(?:" + _alt(N.MONTHS) + r")\.?"
@@ -101,6 +102,8 @@ _MONTHS = _vary(N.MONTHS)
 _WORD_END = _LETTER | {46}  # a number right after a word: "born 1990", "Tel. 0301", "DOB: 1990"
 _ALNUM_BYTES = {bytes([c]) for c in (*_LETTER, 48)}
 _AZ = frozenset((65, *range(97, 123)))  # an ASCII letter in the shape
+_KEYISH = _AZ  # a digit glued to a letter: perhaps part of a key
+_KEYISH_BYTES = {bytes([c]) for c in _KEYISH}
 _WORDISH = _LETTER | {48}  # a letter or a digit in the shape
 _DOT_WORD = frozenset(bytes([46, c]) for c in _LETTER)  # ".in-addr.arpa", ".example"
 
@@ -376,7 +379,7 @@ def _special(text: str, cs: int, ce: int, b1: int, b2: int, sql: bool, out: _Out
 
 
 def _numbers(text: str, shape: bytes, out: _Out) -> None:
-    done, sql = 0, True
+    done, sql, kdone = 0, True, 0
     for m in _S_NUM.finditer(shape):
         cs, ce = m.span()
         if cs < done:
@@ -384,6 +387,14 @@ def _numbers(text: str, shape: bytes, out: _Out) -> None:
         if shape[ce - 1] == 41 and shape.count(40, max(cs - 1, 0), ce) < shape.count(41, cs, ce):
             ce -= 1  # a closing bracket that belongs to the sentence: (call +1 555 123 4567)
         b1, b2, b3 = shape[max(cs - 1, 0)], shape[max(cs - 2, 0)], shape[max(cs - 3, 0)]
+        if (
+            (b1 in _KEYISH or shape[ce : ce + 1] in _KEYISH_BYTES)
+            and cs >= kdone
+            and cs > 8
+            and (kv := _key_prose(text, cs))  # a digit in a key: "api key is ab12cd34..."
+        ):
+            out.append((*kv, "secret", 0.8, "token"))
+            kdone = kv[1]
         if (
             (  # quick tests, then the details
                 (b1 in _AZ and b2 in _AZ and (cs == 2 or b3 not in _WORDISH))  # de44 ...

@@ -15,9 +15,9 @@ import re
 from router.classify import _names as N
 from router.classify._pii_shape import _alt, _Out, _placeholder, _shape
 
-_S_DASH = re.compile(
-    rb"-(?:(?<=[sr]k-|hf-)|(?<=gh[pousr]-|npm-)|(?<=xox[abposr]-)|(?<=glpat-)|(?<=github-)"
-    rb"|(?P<pem>(?=----AAAAA )))"
+_S_DASH = re.compile(  # the prefix before the dash: 2 (sk-) to 6 (github_) letters
+    rb"-(?:(?<=[sr]k-|hf-)|(?<=gh[pousr]-|npm-|key-|dop-)|(?<=xox[abposr]-|pypi-)"
+    rb"|(?<=glpat-|shp[acps][acst]-)|(?<=github-)|(?P<pem>(?=----AAAAA )))"
 )
 _KW: dict[int, set[int]] = {65: {65}}  # ends of password/token keys: last byte -> bytes before
 for _w in N.PASSWORD_KEYS | N.TOKEN_KEYS:
@@ -28,11 +28,10 @@ _KW_END = b"|".join(
 )
 del _w
 _S_ASSIGN = re.compile(  # a password key before ":" or "=", or a .pgpass port ":5432:"
-    rb":(?:(?<=(?:"
-    + _KW_END
-    + rb"):)|(?<=(?:"
-    + _KW_END
-    + rb")[ \"']:)|(?P<pg>(?=(?:0{1,5}|\*):)))"
+    rb":(?:(?<=(?:" + _KW_END + rb"):)|(?<=(?:" + _KW_END + rb")[ \"']:)|(?P<pg>(?=(?:0{1,5}|\*):))"
+    rb"|(?P<tg>(?<=0:)(?<=00000000:)(?=[-a-zA0]{34,35}(?![-a-zA0])))"  # a Telegram bot token
+    rb"|(?P<sas>(?<=g:)(?<=[?&]sig:))"  # the signature of an Azure shared access signature
+    rb"|(?P<hook>(?<=s:)(?<=https:)(?=//(?:hooks\.|discord|ptb\.|canary\.))))"  # webhook URLs
 )
 _KEY = re.compile(r"(?<![\w\-])(?:" + "|".join(N.API_KEY_FORMATS) + r")(?![\w\-])", re.ASCII)
 _PEM = re.compile(r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY(?: BLOCK)?-----")
@@ -103,14 +102,48 @@ def _prose(text: str, shape: bytes, out: _Out) -> None:
         i = shape.find(b"ass", i + 3)
 
 
+_KEY_PHRASE_REV = re.compile(  # "api key is ab12...", read backwards from a digit in the value
+    r"([\w\-]{0,40})[\"'`]?(?:[ \t]*[:=][ \t]*|[ \t]+)(?:(?:si|saw)[ \t]+)?(?:yek|nekot)[ _\-]"
+    r"(?:ipa|terces|htua|ssecca)(?![^\W\d_])",
+    re.I,
+)
+_VALUE_REST = re.compile(r"[\w\-]{0,200}(?![\w\-])", re.ASCII)
+_WORD_PART = re.compile(r"[A-Za-z]{5,}(?![A-Za-z0-9])")
+
+
+def _key_prose(text: str, cs: int) -> tuple[int, int] | None:
+    """A key given in a sentence whose value holds a digit at ``cs``: "twilio auth token
+    4c5e1f0a...", "my api key is ab12cd34...", after "api key", "secret key", "auth token" or
+    "access token". Only a random-looking value counts: 16 to 240 letters, digits, ``_`` or
+    ``-``, with a digit and a letter, and no whole word of 5 letters or more
+    (``sha256_hmac_signature`` names a thing). Called from the digit scanner, so that text
+    without such a value costs nothing. Returns the value's span."""
+    m = _KEY_PHRASE_REV.match(text[max(0, cs - 80) : cs][::-1])
+    if m is None or not (rest := _VALUE_REST.match(text, cs)):
+        return None
+    start, end = cs - len(m.group(1)), rest.end()
+    val = text[start:end]
+    if len(val) >= 16 and any(map(str.isalpha, val)) and not _WORD_PART.search(val):
+        return start, end
+    return None
+
+
 def _assignments(text: str, shape: bytes, out: _Out) -> None:
-    """``password = ...`` style secrets (and ``token: ...`` with a random-looking value)."""
+    """``password = ...`` style secrets (and ``token: ...`` with a random-looking value), and
+    what else a ``:`` or ``=`` starts: Telegram bot tokens, Azure SAS signatures, webhooks."""
     done = 0
     for m in _S_ASSIGN.finditer(shape):
         p = m.start()
-        if m.lastgroup == "pg":  # host:port:database:user:password
-            if p >= done:
-                done = _pgpass(text, p, out)
+        if (kind := m.lastgroup) is not None:
+            if kind == "pg":  # host:port:database:user:password
+                if p >= done:
+                    done = _pgpass(text, p, out)
+            elif kind == "tg":
+                _telegram(text, p, out)
+            elif kind == "sas":
+                _sas(text, p, out)
+            elif (w := _WEBHOOK.match(text, p - 5)) and _mixed(w.group("s") or w.group("d")):
+                out.append((w.start(), w.end(), "secret", 0.95, "webhook"))
             continue
         before = text[max(0, p - 40) : p][::-1].lower()
         key = _KEY_REV.match(before)
@@ -134,6 +167,48 @@ def _assignments(text: str, shape: bytes, out: _Out) -> None:
             out.append((v.start(g), v.end(g), "secret", 0.85, "password"))
         elif len(val) >= 8 and any(map(str.isdigit, val)) and any(map(str.isalpha, val)):
             out.append((v.start(g), v.end(g), "secret", 0.8, "token"))
+
+
+_TELEGRAM = re.compile(r"[0-9]{8,10}:[\w\-]{34,35}(?![\w\-])", re.ASCII)
+_SAS_SIG = re.compile(r"[A-Za-z0-9%+/]{16,200}=*(?![\w%+/=])")
+_URL_PART = re.compile(r"[^\s\"'<>`]{0,2000}")  # read backwards from the signature
+_SAS_VERSION = re.compile(r"(?:\A|[?&;\"'=])sv=\d")
+_WEBHOOK = re.compile(
+    r"https://(?:hooks\.slack\.com/services/T[A-Z0-9]{6,12}/B[A-Z0-9]{6,12}/(?P<s>[A-Za-z0-9]{20,40})"
+    r"|(?:(?:ptb|canary)\.)?discord(?:app)?\.com/api/(?:v\d{1,2}/)?webhooks/\d{15,21}/"
+    r"(?P<d>[\w\-]{50,100}))(?![\w\-])",
+    re.ASCII,
+)
+
+
+def _mixed(value: str) -> bool:
+    """Whether a value looks random: a digit, or both cases (not a placeholder ``XXXX``)."""
+    return any(map(str.isdigit, value)) or not (value.islower() or value.isupper())
+
+
+def _telegram(text: str, p: int, out: _Out) -> None:
+    """A Telegram bot token, ``123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw``, whose colon
+    is at ``p``: 8 to 10 digits, then 35 random characters (34 in Telegram's own example)."""
+    s = p - 8
+    while s > p - 10 and text[s - 1 : s].isdigit():
+        s -= 1
+    if (s and (text[s - 1].isalnum() or text[s - 1] in "_-")) or not (
+        t := _TELEGRAM.match(text, s)
+    ):
+        return
+    if _mixed(t.group()[p - s + 1 :]):
+        out.append((s, t.end(), "secret", 0.9, "api_key"))
+
+
+def _sas(text: str, p: int, out: _Out) -> None:
+    """The ``sig=`` of an Azure shared access signature (``?sv=2022-11-02&...&sig=...``): the
+    signature is the secret, when ``sv=`` is in the same URL or token."""
+    if not (v := _SAS_SIG.match(text, p + 1)) or not _mixed(v.group()):
+        return
+    before = text[max(0, p - 2000) : p][::-1]
+    start = p - len(_URL_PART.match(before).group())  # type: ignore[union-attr]
+    if _SAS_VERSION.search(text[start:p]):
+        out.append((v.start(), v.end(), "secret", 0.9, "sas_signature"))
 
 
 # --- credentials on a command line and in a .pgpass file ----------------------------------------
