@@ -1417,3 +1417,62 @@ def test_an_indian_address_part_may_end_in_a_number() -> None:
 )
 def test_a_korean_name_field_needs_a_colon_or_an_honorific(text, expected) -> None:
     assert [f for f in found(text) if f[0] == "person"] == expected
+
+
+# --- publicly documented credential formats --------------------------------------------------
+
+KNOWN_FORMATS = [
+    "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",
+    "https://hooks.slack.com/services/T024BE7LD/B01ABCDEF9G/aB3dE5gH7jK9mN1pQ3rS5tU7",
+    "https://discord.com/api/webhooks/123456789012345678/"
+    "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMnOpQrStUvWx",
+    "https://discordapp.com/api/webhooks/123456789012345678/"
+    "AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_AbCdEfGhIjKlMnOpQrStUvWx",
+    "SK" + "0123456789abcdef" * 2,
+    "key-3ax6xnjp29jd6fds4gc373sgvjxteol0",
+    "pypi-AgEIcHlwaS5vcmcCJDg3NmY2ZjA0LWI2NTctNDFjNi1hZDBjLWQ1YWQ3NDdiY2Q2YQ",
+    "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
+    "dop_v1_" + "0123456789abcdef" * 4,
+    "shpat_" + "0123456789abcdef" * 2,
+    "EAAA" + "a1B2c3D4e5" * 6,
+]
+
+
+@pytest.mark.parametrize("token", KNOWN_FORMATS)
+def test_publicly_documented_key_formats_are_secrets(token: str) -> None:
+    assert_finds(f"here it is: {token} thanks", "secret", token)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        (
+            "https://acct.blob.core.windows.net/c/f.txt?sv=2022-11-02&ss=b&sp=r"
+            "&se=2025-01-01T00:00:00Z&sig=Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA%3D%3D",
+            "Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MA%3D%3D",
+        ),
+        ("twilio auth token 4c5e1f0a9b8c7d6e5f4a3b2c1d0e9f8a", "4c5e1f0a9b8c7d6e5f4a3b2c1d0e9f8a"),
+        ("my api key is ab12cd34ef56gh78ij90", "ab12cd34ef56gh78ij90"),
+    ],
+)
+def test_sas_signatures_and_keys_in_prose_are_secrets(text: str, value: str) -> None:
+    assert_finds(text, "secret", value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "we use a key-value store",
+        "See SG.1 section 4",
+        "order 123456789:thanks now",
+        "SKU12345 in stock",
+        "commit 4c5e1f0a9b8c7d6e5f4a3b2c1d0e9f8a merged",
+        "2024-01-01 INFO sha256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "the api key is stored in the vault",
+        "use your api key sha256_hmac_signature_v2",
+        "https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX",
+        "https://example.com/?sig=abcdef1234567890abcdef",
+    ],
+)
+def test_look_alikes_of_key_formats_are_not_secrets(text: str) -> None:
+    assert "secret" not in classes(text)
