@@ -342,3 +342,20 @@ def test_a_budget_error_says_where_the_inherited_budget_was_set(tmp_path: Path) 
     with pytest.raises(PolicyError, match="larger than monthly_budget_usd") as info:
         load_policy(p, directory=tmp_path)
     assert "monthly_budget_usd is set in base.yaml:2" in info.value.hint
+
+
+def test_a_parent_label_spelled_two_ways_is_reported_through_a_child(tmp_path: Path) -> None:
+    """The child's spelling matches both of the parent's: an error, not a crash."""
+    write(
+        tmp_path,
+        "parent.yaml",
+        "version: 1\nlabels:\n  sensitivity:\n"
+        "    secret: {privacy: block}\n    Secret: {privacy: local_only}\n",
+    )
+    child = write(
+        tmp_path,
+        "child.yaml",
+        "version: 1\nextends: parent\nlabels:\n  sensitivity:\n    SECRET: {privacy: block}\n",
+    )
+    with pytest.raises(PolicyError, match="given twice"):
+        load_policy(child, directory=tmp_path)

@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -73,33 +74,34 @@ def _origins(lines: LineMap, data: Any, file: str, path: tuple[str | int, ...] =
     return out
 
 
-def _keys_as_in(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    """``base`` with each key that ``over`` spells differently (case, surrounding spaces)
-    renamed as ``over`` spells it, so that the child's entry overrides the parent's."""
+def _spellings(base: dict[str, Any], over: dict[str, Any]) -> dict[Any, Any]:
+    """The keys of ``base`` that ``over`` spells differently (case, surrounding spaces),
+    each with ``over``'s spelling, so that the child's entry overrides the parent's. Keys
+    that ``base`` itself spells two ways are left alone: the duplicate is then reported."""
     spelled = {str(k).strip().lower(): k for k in over}
-    out: dict[str, Any] = {}
-    for k, v in base.items():
-        out[spelled.get(str(k).strip().lower(), k)] = v
-    return out
+    seen = Counter(str(k).strip().lower() for k in base)
+    return {
+        k: spelled[n]
+        for k in base
+        if (n := str(k).strip().lower()) in spelled and spelled[n] != k and seen[n] == 1
+    }
 
 
-def _rename_origins(origins: Origins, path: tuple, old: list, new: list) -> None:
-    """Move the origins of keys renamed at ``path`` (``old[i]`` became ``new[i]``), so an
-    error in a parent's value still names the parent's file and line."""
+def _rename_origins(origins: Origins, path: tuple, renames: Mapping[Any, Any]) -> None:
+    """Move the origins of the keys renamed at ``path``, so that an error in a parent's
+    value still names the parent's file and line."""
     n = len(path)
-    for before, after in zip(old, new, strict=True):
-        if before == after:
-            continue
-        for key in [k for k in origins if k[:n] == path and len(k) > n and k[n] == before]:
-            origins[(*path, after, *key[n + 1 :])] = origins.pop(key)
+    for key in [k for k in origins if len(k) > n and k[:n] == path and k[n] in renames]:
+        origins[(*path, renames[key[n]], *key[n + 1 :])] = origins.pop(key)
 
 
 def _merge(base: Any, over: Any, base_o: Origins, over_o: Origins, path: tuple = ()) -> Any:
     if isinstance(base, dict) and isinstance(over, dict):
         if path[:1] == ("labels",) and len(path) <= 2:
-            renamed = _keys_as_in(base, over)  # label names and values ignore case
-            _rename_origins(base_o, path, list(base), list(renamed))
-            base = renamed
+            renames = _spellings(base, over)  # label names and values ignore case
+            if renames:
+                base = {renames.get(k, k): v for k, v in base.items()}
+                _rename_origins(base_o, path, renames)
         out = dict(base)
         for k, v in over.items():
             out[k] = _merge(base.get(k), v, base_o, over_o, (*path, k)) if k in base else v
@@ -262,7 +264,7 @@ def _problem(err: Any, origins: Origins, default_file: str) -> PolicyError:
         msg = f"{dotted}: {err['msg']}"
         if kind == "value_error":
             hint = _inherited(err["msg"], loc, origins, file)
-        if kind == "literal_error" and loc == ("version",):
+        elif kind == "literal_error" and loc == ("version",):
             hint = "this router reads policy format version 1"
         elif kind == "string_type" and isinstance(err.get("input"), (datetime.date, int, float)):
             seen = "a date" if isinstance(err["input"], datetime.date) else "a number"
