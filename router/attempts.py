@@ -278,7 +278,7 @@ class Call:
         """:meth:`succeeded` for a whole (non-streamed) answer; returns it with its route."""
         if prepared.redaction is not None:
             response = prepared.redaction.completion(response)
-        delivered = "" if response.usage is not None else _output(response)
+        delivered = "" if response.usage is not None else billed_output(response)
         self.succeeded(step, prepared, response, response.usage, delivered=delivered)
         response.route = self.ctx.route
         return response
@@ -299,7 +299,7 @@ def _spend_bounded(tp: Any) -> bool:
     return cost.daily_budget_usd is not None or cost.monthly_budget_usd is not None
 
 
-def _output(response: ChatCompletion) -> str:
+def billed_output(response: ChatCompletion) -> str:
     """What a provider bills as output: the answer's text and its tool calls."""
     out = []
     for choice in response.choices:

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from router import errors
-from router.attempts import Call, Prepared, bounded
+from router.attempts import Call, Prepared, billed_output, bounded
 from router.backends.base import make_chunk
 from router.completion import (
     AssistantOut,
@@ -143,7 +143,7 @@ class _Run:
     def output(self) -> str:
         """Everything the backend produced for the caller so far, text and tool calls:
         what a provider bills as output."""
-        return self.delivered + "".join(name + args for _, name, args in self.calls.values())
+        return billed_output(self.summary())
 
     def tool_calls(self) -> list[ToolCallOut] | None:
         """The tool calls delivered so far, whole or in part, in index order."""
@@ -219,8 +219,8 @@ class StreamDriver:
     def _interrupted(self, run: _Run, exc: BaseException) -> errors.StreamInterrupted:
         partial = run.delivered
         calls = tuple(
-            {"id": cid, "name": name, "arguments": args}
-            for _, (cid, name, args) in sorted(run.calls.items())
+            {"id": c.id, "name": c.function.name, "arguments": c.function.arguments}
+            for c in run.tool_calls() or ()
         )
         err = errors.StreamInterrupted(
             f"stream from {run.step.spec.name} failed after {len(run.output)} characters were "
