@@ -70,7 +70,6 @@ _JP_ADDRESS = re.compile(  # after 〒: the postcode, then the address in CJK, k
 )
 _NONSPACE = re.compile(r"\S+")
 _DOTTED = re.compile(r"[\d.]+")  # 1.2.3.4: a version after a version word
-_VERSION_CUE = re.compile(r"(?<![a-z])(?:" + "|".join(N.VERSION_CUES) + ")")  # lower case
 _NETWORK_CUE = re.compile(  # the first letters first: re tries the alternation less often
     r"(?<![a-z])(?=["
     + "".join(sorted({w[0] for w in (*N.NETWORK_CUES, *N.NETWORK_WORDS)}))
