@@ -285,6 +285,24 @@ def test_label_values_stay_out_of_the_decision_reasons_telemetry_exports(otel: O
     assert any("account=<value>" in t for t in strings(otel))
 
 
+def test_a_label_whose_key_ends_another_key_hides_no_part_of_the_longer_value(
+    otel: Otel,
+) -> None:
+    # "id=jane" is the start of "customer_id=jane.doe@example.com": hiding it there would
+    # leave ".doe@example.com" in the exported reasons.
+    tp = policy(
+        "labels: {id: {'*': {privacy: local_only}}, customer_id: {'*': {min_tier: large}}}",
+        team="team",
+    )
+    cloud = FakeBackend("cloud", tier="proprietary", zone="remote")
+    r = routed(otel, [FakeBackend("small"), FakeBackend("large", tier="large"), cloud], tp)
+    r.chat("Hello", team="team", labels={"id": "jane", "customer_id": "jane.doe@example.com"})
+    exported = strings(otel)
+    assert not any("doe@example.com" in t or "jane" in t for t in exported)
+    assert any("customer_id=<value> needs tier large" in t for t in exported)
+    assert any("label id=<value>" in t for t in exported)
+
+
 class ToolCaller(FakeBackend):
     """Answers with a tool call whose JSON arguments ``json.dumps`` wrote (``\\u00fc`` for
     ü): the address itself when local, its placeholder when remote (as a remote model only

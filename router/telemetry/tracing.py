@@ -10,6 +10,7 @@ after a span's start only if it records (a sampled-out request costs little).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -183,15 +184,20 @@ def decision_attributes(ctx: RequestContext, decision_s: float) -> dict[str, Any
 
 def _label_masker(labels: Mapping[str, str]):  # type: ignore[no-untyped-def]
     """Reasons name caller labels as ``key=value``; telemetry keeps the key, not the value
-    (a ``*`` rule matches any value, e.g. a customer's e-mail address)."""
-    if not labels:
+    (a ``*`` rule matches any value, e.g. a customer's e-mail address).
+
+    A pair is hidden only where it starts a word (reasons put a space before the key), and
+    the longest pair is tried first: with labels ``id=jane`` and
+    ``customer_id=jane.doe@example.com``, ``id=jane`` inside the second pair must not hide
+    its start and leave the rest of the address in the span."""
+    pairs = {f"{k}={v}": f"{k}=<value>" for k, v in labels.items() if v} if labels else {}
+    if not pairs:
         return lambda text: text
-    pairs = [(f"{k}={v}", f"{k}=<value>") for k, v in labels.items() if v]
+    alternatives = "|".join(re.escape(p) for p in sorted(pairs, key=len, reverse=True))
+    pattern = re.compile(rf"(?<!\S)(?:{alternatives})")
 
     def hide(text: str) -> str:
-        for shown, hidden in pairs:
-            text = text.replace(shown, hidden)
-        return text
+        return pattern.sub(lambda m: pairs[m.group(0)], text)
 
     return hide
 
