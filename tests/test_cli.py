@@ -332,6 +332,16 @@ def test_help_and_errors_offer_batch_only_where_it_exists() -> None:
     assert "or --batch" in r.stderr
 
 
+def test_an_empty_or_blank_message_is_a_usage_error_not_a_routed_request() -> None:
+    for command in ("chat", "classify"):
+        for text in ("", "  \n "):
+            r = cli(command, text)
+            assert r.returncode == 2, (command, text, r.stdout)
+            assert "the message text is empty" in r.stderr and r.stdout == ""
+    r = cli("explain", "--config", CONFIG, "--team", "legal", "")
+    assert r.returncode == 2 and "the message text is empty" in r.stderr
+
+
 def test_every_command_and_argument_is_described_in_plain_text() -> None:
     import argparse
 

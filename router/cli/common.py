@@ -61,6 +61,8 @@ def single_text(args: argparse.Namespace) -> str:
         if hasattr(args, "batch"):  # only commands that have --batch may offer it
             raise UsageError("give the message text, or --batch to read JSON lines from stdin")
         raise UsageError("give the message text")
+    if not args.text.strip():  # e.g. "$MESSAGE" with the variable unset: not a request
+        raise UsageError("the message text is empty")
     if not args.text.isascii() and not _is_utf8(args.text):
         raise UsageError("the message text is not UTF-8")
     return args.text
