@@ -632,6 +632,9 @@ def test_a_secret_wins_over_another_class_on_the_same_text(text: str, value: str
             "credit_card",
             "4111\u200f1111\u20661111\u20691111",
         ),
+        ("tel +44\u200e 20\u200e 7946\u200e 0958", "phone", "+44\u200e 20\u200e 7946\u200e 0958"),
+        ("mail jane.doe@example.com\u200b please", "email", "jane.doe@example.com"),
+        ("call me on +𝟒𝟒 𝟐𝟎 𝟕𝟗𝟒𝟔 𝟎𝟗𝟓𝟖", "phone", "+𝟒𝟒 𝟐𝟎 𝟕𝟗𝟒𝟔 𝟎𝟗𝟓𝟖"),
     ],
 )
 def test_digits_of_other_scripts_and_bidi_marks_do_not_hide_a_number(text, cls, value) -> None:

@@ -431,6 +431,18 @@ UNICODE_FORMS = [  # (class, text): forms a keyboard, word processor or JSON enc
     ("email", "Reply to jo\u200bhn.doe@example.com today."),  # a zero-width space inside
     ("phone", "Call +1\u200b415\u200b555\u200b0134 after six."),
     ("address", json.dumps({"address": "Königstraße 12, 10115 Berlin"})),
+    # Bidirectional marks and zero-width characters around values and between groups, as
+    # text copied from a right-to-left interface carries them.
+    ("email", "כתובת: jane.doe@example.com\u200f"),
+    ("email", "mail \u2066jane.doe@example.com\u2069 please"),
+    ("email", "mail jane.doe@\u00adexample.com"),
+    ("credit_card", "card 4111\u200f 1111\u200f 1111\u200f 1111"),
+    ("iban", "IBAN DE89\u200f 3704\u200f 0044\u200f 0532\u200f 0130\u200f 00"),
+    ("ssn", "SSN 078\u200f-05\u200f-1120"),
+    # Styled digits pasted from social media (mathematical bold and monospace).
+    ("credit_card", "My card is 𝟒𝟏𝟏𝟏 𝟏𝟏𝟏𝟏 𝟏𝟏𝟏𝟏 𝟏𝟏𝟏𝟏"),
+    ("ssn", "SSN 𝟶𝟽𝟾-𝟶𝟻-𝟷𝟷𝟸𝟶"),
+    ("email", "mail jane.doe﹫example.com"),  # the small commercial at
 ]
 
 

@@ -129,27 +129,36 @@ def _user_and_password(b64: str) -> bool:
 
 
 # Characters folded before scanning, one for one so that spans still index the original:
-# Unicode spaces (no-break, thin, ideographic ...) to " ", dashes, minus signs and invisible
-# characters to "-", full-width forms (a Japanese or Chinese keyboard's digits, "＠") to
-# their ASCII twins.
+# Unicode spaces (no-break, thin, ideographic ...) to " ", dashes and minus signs to "-",
+# full-width forms (a Japanese or Chinese keyboard's digits, "＠") to their ASCII twins.
 _FOLD = {c: " " for c in range(0x80, 0x3001) if chr(c).isspace()}
 _FOLD.update({c: "-" for c in (*range(0x2010, 0x2016), 0x2212, 0xFE63)})
-# Invisible characters that copy-and-paste leaves inside values (soft hyphen, zero-width
-# space and joiners, word joiner, BOM) read as a hyphen: a separator between digits, a
-# character an e-mail address may hold, so "4111\u00ad1111..." is still a card number.
-# Bidirectional marks and isolates, which text copied from a right-to-left interface
-# carries between the groups of a number, are invisible too.
-_FOLD.update({c: "-" for c in (0x00AD, 0x200B, 0x200C, 0x200D, 0x2060, 0xFEFF)})
-_FOLD.update({c: "-" for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F))})
-_FOLD.update({c: "-" for c in range(0x2066, 0x206A)})
 _FOLD.update({c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
+_FOLD[0xFE6B] = "@"  # the small commercial at, another look-alike of "@"
 # Decimal digits of other scripts (Arabic-Indic, Persian, Devanagari, Bengali, Thai ...)
-# are the numbers their readers write: ٤١١١ is 4111.
-_FOLD.update({c: str(int(chr(c))) for c in range(0x660, 0x10000) if chr(c).isdecimal()})
+# are the numbers their readers write: ٤١١١ is 4111. So are the styled digits of text
+# pasted from social media (mathematical bold, monospace ...: 𝟒𝟏𝟏𝟏 is 4111).
+_FOLD.update({c: str(int(chr(c))) for c in range(0x660, 0x20000) if chr(c).isdecimal()})
 _FOLDABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD)) + "]")
-DASHES = "".join(chr(c) for c in sorted(_FOLD) if _FOLD[c] == "-")
-"""The characters read as a hyphen (Unicode dashes, invisible characters): redaction
-accepts them between the digits of a number, as the scan does."""
+# Invisible characters that copy and paste leaves in text: the soft hyphen, zero-width
+# space and joiners, word joiner, BOM, and the bidirectional marks and isolates that text
+# copied from a right-to-left interface carries around or inside values. A reader does
+# not see them, so neither does the scan: it reads the text without them and reports each
+# value on its span in the original (invisible characters inside it included).
+_INVISIBLE_CODES = (0x00AD, 0x061C, *range(0x200B, 0x2010), 0x2060, 0xFEFF)
+_INVISIBLE_CODES += (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_INVISIBLE = re.compile("[" + "".join(map(chr, _INVISIBLE_CODES)) + "]")
+DASHES = "".join(sorted({*(chr(c) for c in _FOLD if _FOLD[c] == "-"), *map(chr, _INVISIBLE_CODES)}))
+"""The characters read as a hyphen or not at all (Unicode dashes, invisible characters):
+redaction accepts them between the digits of a number, as the scan does."""
+
+
+def _without_invisible(text: str) -> list[Finding]:
+    """:func:`find_pii` on ``text`` read without its invisible characters, each finding
+    mapped back to its span in ``text``."""
+    where = [i for i, ch in enumerate(text) if not _INVISIBLE.match(ch)]
+    visible = "".join(text[i] for i in where)
+    return [(c, where[s], where[e - 1] + 1, conf, det) for c, s, e, conf, det in find_pii(visible)]
 
 
 def find_pii(text: str) -> list[Finding]:
@@ -158,8 +167,11 @@ def find_pii(text: str) -> list[Finding]:
     one); a finding overlapped only by findings of other classes is kept as well."""
     if not text:
         return []
-    if not text.isascii() and _FOLDABLE.search(text):
-        text = text.translate(_FOLD)
+    if not text.isascii():
+        if _INVISIBLE.search(text):
+            return _without_invisible(text)
+        if _FOLDABLE.search(text):
+            text = text.translate(_FOLD)
     found: _Out = []
     shape = _shape(text)
     if 48 in shape:
