@@ -241,6 +241,7 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
 
     def _chunks(self, slot: _Slot, job: Job) -> Iterator[ChatCompletionChunk]:
         model, cid, created = self.spec.model, "", 0
+        announced: set[int | str] = set()  # tool calls whose id and name have been sent
         for d in self._call(slot, job, True):
             if job.cancelled:
                 if self._closed:  # cut by close(): never a stream that looks complete
@@ -249,7 +250,8 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
             choice, cid, created = d["choices"][0], d["id"], d["created"]
             delta = choice["delta"]
             if "tool_calls" in delta or "function_call" in delta:
-                yield parse_chunk({**d, "model": model}, backend=self.name)
+                choice = {**choice, "delta": _announce_once(delta, announced)}
+                yield parse_chunk({**d, "choices": [choice], "model": model}, backend=self.name)
                 continue
             content, role, finish = delta.get("content"), delta.get("role"), choice["finish_reason"]
             if finish is not None and job.stopped():
@@ -364,6 +366,34 @@ def _messages(request: ChatRequest) -> list[dict[str, Any]]:
         if m.name:
             d["name"] = m.name
         out.append(d)
+    return out
+
+
+def _announce_once(delta: dict[str, Any], announced: set[int | str]) -> dict[str, Any]:
+    """A streamed tool-call delta in OpenAI's shape.
+
+    llama-cpp-python repeats a call's ``id``, ``type`` and ``function.name`` in every delta;
+    OpenAI sends them once, in the first delta of each tool-call ``index``, and then only
+    pieces of ``arguments``. Clients (the openai SDK, LangChain, our own
+    :mod:`router.stream`) concatenate the name pieces, so the repeats would assemble as
+    ``get_weatherget_weather...``. ``announced`` holds the indexes already sent (and
+    ``"function_call"`` for the legacy field) across the deltas of one stream.
+    """
+    out = dict(delta)
+    if delta.get("tool_calls") is not None:
+        calls = []
+        for call in delta["tool_calls"]:
+            index = call.get("index", 0)
+            if index in announced:
+                pieces = (call.get("function") or {}).get("arguments") or ""
+                call = {"index": index, "function": {"arguments": pieces}}
+            announced.add(index)
+            calls.append(call)
+        out["tool_calls"] = calls
+    if (legacy := delta.get("function_call")) is not None:
+        if "function_call" in announced:
+            out["function_call"] = {"arguments": legacy.get("arguments") or ""}
+        announced.add("function_call")
     return out
 
 
