@@ -620,6 +620,9 @@ def test_a_secret_wins_over_another_class_on_the_same_text(text: str, value: str
     assert_finds(text, "secret", value)
 
 
+TAGGED = "".join(chr(0xE0000 + ord(c)) for c in "jane.doe@example.com")
+
+
 @pytest.mark.parametrize(
     ("text", "cls", "value"),
     [
@@ -635,6 +638,8 @@ def test_a_secret_wins_over_another_class_on_the_same_text(text: str, value: str
         ("tel +44\u200e 20\u200e 7946\u200e 0958", "phone", "+44\u200e 20\u200e 7946\u200e 0958"),
         ("mail jane.doe@example.com\u200b please", "email", "jane.doe@example.com"),
         ("call me on +𝟒𝟒 𝟐𝟎 𝟕𝟗𝟒𝟔 𝟎𝟗𝟓𝟖", "phone", "+𝟒𝟒 𝟐𝟎 𝟕𝟗𝟒𝟔 𝟎𝟗𝟓𝟖"),
+        ("thanks ❤\ufe0f jane.doe@example.com\ufe0f", "email", "jane.doe@example.com"),
+        (f"mail {TAGGED} ok", "email", TAGGED),  # smuggled in Unicode tag characters
     ],
 )
 def test_digits_of_other_scripts_and_bidi_marks_do_not_hide_a_number(text, cls, value) -> None:

@@ -152,6 +152,13 @@ ONLY_ESCAPED = [
     ("phone after a JSON tab", "phone", '{"note": "Phone:\\t+44 20 7946 0958"}'),
     ("ssn after a JSON newline", "ssn", '{"note": "SSN:\\n123-45-6789"}'),
     ("email after a JSON newline", "email", '{"note": "Contact:\\njane.doe@example.com"}'),
+    # A web page a tool fetched writes characters as HTML references; a model reads them.
+    ("email in HTML, decimal", "email", '<a href="mailto:jane.doe&#64;example.com">DPO</a>'),
+    ("email in HTML, hex", "email", "<p>jane.doe&#x40;example.com</p>"),
+    ("email in HTML, named", "email", "<p>jane.doe&commat;example.com</p>"),
+    ("card in HTML", "credit_card", "<td>4111&#32;1111&#32;1111&#32;1111</td>"),
+    ("email in a Python string", "email", "print('jane.doe\\x40example.com')"),
+    ("email in a JavaScript string", "email", "send('jane.doe\\u{40}example.com')"),
 ]
 
 
@@ -192,6 +199,15 @@ def test_a_value_after_a_json_newline_is_redacted_and_the_json_stays_valid() -> 
     tool_result = remote.requests[0].messages[-1].content
     assert json.loads(tool_result) == {"notes": "Contact:\n[EMAIL_1]"}
     assert answer == f"Write to {EMAIL}."
+
+
+def test_an_html_form_of_an_address_gets_the_placeholder_of_its_plain_form() -> None:
+    remote = cloud()
+    r = router_with([remote], policy("privacy: {email: redact}"), complexity=0.95)
+    r.chat(f"Forward {EMAIL} (on our site: jane.doe&#64;example.com) the invoice.", team="team")
+    assert remote.requests[0].messages[0].content == (
+        "Forward [EMAIL_1] (on our site: [EMAIL_1]) the invoice."
+    )
 
 
 def test_json_escaped_forms_are_found_and_redacted() -> None:
@@ -672,6 +688,7 @@ def test_a_long_token_split_across_parts_is_found_whole() -> None:
         ("phone", json.dumps({"contact": "030\u20111234567"}), "[PHONE_1]", "030\u20111234567"),
         ("phone", "call tel:+44%2020%207946%200958", "[PHONE_1]", "+44 20 7946 0958"),
         ("email", "mail=anna.schmidt%40example.com", "[EMAIL_1]", "anna.schmidt@example.com"),
+        ("email", "mailto:anna.schmidt&#64;example.com", "[EMAIL_1]", "anna.schmidt@example.com"),
         ("person", json.dumps({"customer": "Jörg Müller"}), "[PERSON_1]", "Jörg Müller"),
     ],
 )

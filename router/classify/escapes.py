@@ -7,8 +7,10 @@ everything that looks for protected values (the classifier, the privacy guard, t
 masker) also reads the decoded form:
 
 * JSON escapes: ``\\uXXXX``, ``\\n``, ``\\t``, ``\\r``, ``\\b``, ``\\f``, ``\\"``, ``\\\\``
-  and ``\\/``;
-* percent-encoding (``%40``, ``%2B``; runs of escapes read as UTF-8).
+  and ``\\/``; and the ``\\xHH`` and ``\\u{H...}`` of Python, JavaScript and Rust strings;
+* percent-encoding (``%40``, ``%2B``; runs of escapes read as UTF-8);
+* HTML character references, as web pages fetched by a tool write them (``&#64;``,
+  ``&#x40;``, ``&commat;``, ``&amp;``).
 
 >>> decode_escapes("Contact:\\\\njane.doe%40example.com")
 'Contact:\\njane.doe@example.com'
@@ -16,25 +18,44 @@ masker) also reads the decoded form:
 
 from __future__ import annotations
 
+import html
 import re
 
-_ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|([\"\\/bfnrt]))|((?:%[0-9A-Fa-f]{2})+)")
+_ESCAPE = re.compile(
+    r"\\(?:u([0-9a-fA-F]{4})|([\"\\/bfnrt])|x([0-9a-fA-F]{2})|u\{([0-9a-fA-F]{1,6})\})"
+    r"|((?:%[0-9A-Fa-f]{2})+)"
+    r"|&(?:#([0-9]{1,7});?|#[xX]([0-9a-fA-F]{1,6});?|([A-Za-z][A-Za-z0-9]{1,31});)"
+)
 _SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "f": "\f", '"': '"', "\\": "\\", "/": "/"}
 
 
 def might_be_escaped(text: str) -> bool:
-    """A cheap test: whether ``text`` may hold an escape (a backslash or a ``%``)."""
-    return "\\" in text or "%" in text
+    """A cheap test: whether ``text`` may hold an escape (a backslash, ``%`` or ``&``)."""
+    return "\\" in text or "%" in text or "&" in text
 
 
-def _pieces(m: re.Match[str]) -> list[tuple[str, int]]:
+def _code_point(digits: str, base: int) -> list[tuple[str, int]] | None:
+    n = int(digits, base)
+    return [(chr(n), 0)] if n <= 0x10FFFF else None
+
+
+def _pieces(m: re.Match[str]) -> list[tuple[str, int]] | None:
     """The decoded characters of one escape (or run of percent escapes), each with its
-    offset in the match."""
-    if m.group(1) is not None:
-        return [(chr(int(m.group(1), 16)), 0)]
-    if m.group(2) is not None:
+    offset in the match; None when it stands for nothing (an unknown entity name, a code
+    point out of range), and is then left as written."""
+    kind = m.lastindex
+    if kind == 1 or kind == 3 or kind == 4:  # \uXXXX, \xHH, \u{H...}
+        return _code_point(m.group(kind), 16)
+    if kind == 2:
         return [(_SIMPLE[m.group(2)], 0)]
-    raw = bytes.fromhex(m.group(3).replace("%", ""))
+    if kind == 6:  # &#64;
+        return _code_point(m.group(6), 10)
+    if kind == 7:  # &#x40;
+        return _code_point(m.group(7), 16)
+    if kind == 8:  # &commat;
+        named = html.unescape(m.group(0))
+        return None if named == m.group(0) else [(ch, 0) for ch in named]
+    raw = bytes.fromhex(m.group(5).replace("%", ""))
     out: list[tuple[str, int]] = []
     i = 0
     while i < len(raw):
@@ -87,9 +108,12 @@ def _decode_once(text: str) -> tuple[str, list[int], list[tuple[int, int]]]:
     spans: list[tuple[int, int]] = []
     pos = 0
     for m in _ESCAPE.finditer(text):
+        pieces = _pieces(m)
+        if pieces is None:  # left as written, with the text around it
+            continue
         out.append(text[pos : m.start()])
         where += range(pos, m.start())
-        for ch, offset in _pieces(m):
+        for ch, offset in pieces:
             out.append(ch)
             where.append(m.start() + offset)
         spans.append(m.span())

@@ -135,6 +135,9 @@ _FOLD = {c: " " for c in range(0x80, 0x3001) if chr(c).isspace()}
 _FOLD.update({c: "-" for c in (*range(0x2010, 0x2016), 0x2212, 0xFE63)})
 _FOLD.update({c: chr(c - 0xFEE0) for c in range(0xFF01, 0xFF5F)})
 _FOLD[0xFE6B] = "@"  # the small commercial at, another look-alike of "@"
+# Unicode tag characters mirror ASCII invisibly; text smuggled in them is still read by
+# a model's tokenizer, so they read as the ASCII they mirror.
+_FOLD.update({c: chr(c - 0xE0000) for c in range(0xE0020, 0xE007F)})
 # Decimal digits of other scripts (Arabic-Indic, Persian, Devanagari, Bengali, Thai ...)
 # are the numbers their readers write: ٤١١١ is 4111. So are the styled digits of text
 # pasted from social media (mathematical bold, monospace ...: 𝟒𝟏𝟏𝟏 is 4111).
@@ -146,7 +149,8 @@ _FOLDABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD)) +
 # not see them, so neither does the scan: it reads the text without them and reports each
 # value on its span in the original (invisible characters inside it included).
 _INVISIBLE_CODES = (0x00AD, 0x061C, *range(0x200B, 0x2010), 0x2060, 0xFEFF)
-_INVISIBLE_CODES += (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_INVISIBLE_CODES += (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x180E, 0xE0001, 0xE007F)
+_INVISIBLE_CODES += (*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0))  # variation selectors
 _INVISIBLE = re.compile("[" + "".join(map(chr, _INVISIBLE_CODES)) + "]")
 DASHES = "".join(sorted({*(chr(c) for c in _FOLD if _FOLD[c] == "-"), *map(chr, _INVISIBLE_CODES)}))
 """The characters read as a hyphen or not at all (Unicode dashes, invisible characters):
@@ -155,10 +159,15 @@ redaction accepts them between the digits of a number, as the scan does."""
 
 def _without_invisible(text: str) -> list[Finding]:
     """:func:`find_pii` on ``text`` read without its invisible characters, each finding
-    mapped back to its span in ``text``."""
-    where = [i for i, ch in enumerate(text) if not _INVISIBLE.match(ch)]
-    visible = "".join(text[i] for i in where)
-    return [(c, where[s], where[e - 1] + 1, conf, det) for c, s, e, conf, det in find_pii(visible)]
+    mapped back to its span in ``text`` (invisible characters inside it included)."""
+    # The i-th invisible character sits before position ``r - i`` of the visible text, so
+    # a visible position ``p`` is ``p + bisect_right(shifts, p)`` in ``text``.
+    shifts = [m.start() - i for i, m in enumerate(_INVISIBLE.finditer(text))]
+    found = find_pii(_INVISIBLE.sub("", text))
+    return [
+        (c, s + bisect_right(shifts, s), e + bisect_right(shifts, e - 1), conf, det)
+        for c, s, e, conf, det in found
+    ]
 
 
 def find_pii(text: str) -> list[Finding]:

@@ -4,9 +4,10 @@ For a remote backend, the request is redacted when the policy says ``redact``. T
 string the request would send (every field, not only message text; keys of tool schemas
 included) is searched for every value the classifier found whose class the policy does not
 ``allow``, in the forms :mod:`router.privacy.redact` covers (any case; numbers with any
-separators; each part of a name), also after undoing URL-encoding and ``\\uXXXX``
-escapes, and in each message's text with its content parts in a row (a value split
-between two parts). If any would still leave, the attempt is refused with
+separators; each part of a name), also after undoing the escapes of
+:mod:`router.classify.escapes` (JSON and string escapes, URL-encoding, HTML references),
+and in each message's text with its content parts in a row (a value split between two
+parts). If any would still leave, the attempt is refused with
 :class:`~router.errors.PrivacyGuardTripped` and nothing is sent. Local backends receive
 the request unchanged.
 """
