@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from router import Observer, Router
+from router import FakeBackend, Observer, Router, errors
 from router.backends.llama_cpp import LlamaCppBackend
 from router.completion import ChatCompletion, ChatCompletionChunk
 from router.config import Capabilities
@@ -112,3 +112,59 @@ def test_the_router_assembles_a_streamed_tool_call_with_its_name_once(tiny_model
     (answer,) = answers
     (call,) = answer.choices[0].message.tool_calls or ()
     assert call.function.name == "get_weather"
+
+
+NEWS = {
+    "type": "function",
+    "function": {"name": "get_news", "parameters": {"type": "object", "properties": {}}},
+}
+
+
+@pytest.mark.parametrize("mode", ["whole", "stream"])
+def test_tool_choice_required_with_one_tool_forces_a_call_to_it(tiny, mode) -> None:
+    request = weather_request(tool_choice="required")
+    if mode == "whole":
+        answer = tiny.chat(request)
+        calls = answer.choices[0].message.tool_calls or []
+        assert answer.choices[0].finish_reason == "tool_calls"
+        assert [c.function.name for c in calls] == ["get_weather"]
+        assert calls[0].function.arguments.startswith("{")
+    else:
+        chunks = list(tiny.stream(request))
+        assert [c["name"] for c in accumulate(chunks).values()] == ["get_weather"]
+        finish = [ch.finish_reason for c in chunks for ch in c.choices if ch.finish_reason]
+        assert finish == ["tool_calls"]
+
+
+@pytest.mark.parametrize("tools", [[WEATHER, NEWS], []], ids=["several tools", "no tools"])
+def test_tool_choice_required_that_cannot_be_enforced_is_a_bad_request(tiny, tools) -> None:
+    request = weather_request(tools=tools, tool_choice="required")
+    why = "several tools" if tools else "without tools"
+    with pytest.raises(errors.BadRequest, match=f'tool_choice "required" .*{why}'):
+        tiny.chat(request)
+    with pytest.raises(errors.BadRequest, match="required"):
+        list(tiny.stream(request))
+
+    async def both_async() -> None:
+        with pytest.raises(errors.BadRequest):
+            await tiny.achat(request)
+        with pytest.raises(errors.BadRequest):
+            [c async for c in tiny.astream(request)]
+
+    asyncio.run(both_async())
+    assert tiny.queue_depth() == 0
+
+
+def test_the_router_moves_on_when_tool_choice_required_cannot_be_enforced(tiny_models) -> None:
+    spec = tiny_spec(tiny_models.moe).model_copy(update={"capabilities": Capabilities(tools=True)})
+    local = LlamaCppBackend.from_spec(spec)
+    other = FakeBackend("other", tier="large", reply="from the other backend")
+    router = Router([local, other], scorer=FixedScorer(0.1), telemetry=False)
+    params = {**TOOL_PARAMS, "tools": [WEATHER, NEWS], "tool_choice": "required"}
+    answer = router.chat(QUESTION, **params)
+    router.close()
+    assert answer.route.backend == "other"
+    assert [(a.backend, a.error_type) for a in answer.route.attempts] == [
+        ("tiny", "BadRequest"),
+        ("other", None),
+    ]

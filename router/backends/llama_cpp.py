@@ -219,6 +219,14 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
         for m in request.messages:
             if isinstance(m.content, list) and any(isinstance(p, ImagePart) for p in m.content):
                 raise errors.BadRequest("this model reads text only", backend=self.name)
+        if request.tool_choice == "required" and len(request.tools or ()) != 1:
+            # llama-cpp-python ignores "required" (the model may answer in prose) and has
+            # no grammar over several tools: refused here, the router moves on.
+            why = "with several tools" if request.tools else "without tools"
+            raise errors.BadRequest(
+                f'tool_choice "required" is not supported {why} on this backend',
+                backend=self.name,
+            )
 
     def _call(self, slot: _Slot, job: Job, stream: bool) -> Any:
         from llama_cpp import Llama
@@ -278,6 +286,13 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
             p["tools"] = [t.model_dump(exclude_none=True) for t in request.tools]
         if (tc := request.tool_choice) is not None:
             p["tool_choice"] = tc if isinstance(tc, str) else tc.model_dump()
+        if tc == "required" and request.tools:
+            # One tool (see _check_request): "required" means calling it, which the chat
+            # handler enforces with a grammar only for a named choice.
+            p["tool_choice"] = {
+                "type": "function",
+                "function": {"name": request.tools[0].function.name},
+            }
         if "seed" not in p and self.options.seed is not None:
             p["seed"] = self.options.seed
         if (rf := request.response_format) is not None and rf.type != "text":
