@@ -210,6 +210,33 @@ def test_an_html_form_of_an_address_gets_the_placeholder_of_its_plain_form() -> 
     )
 
 
+def test_a_person_named_only_in_a_message_name_field_is_found() -> None:
+    # The name field allows [A-Za-z0-9_-] only, so a name is written with underscores.
+    messages = [{"role": "user", "name": "Alice_Johnson", "content": "Reset my account."}]
+    remote = cloud()
+    r = router_with([remote], policy("privacy: {person: local_only}"), complexity=0.95)
+    assert "person" in r.classify(messages).data_classes
+    with pytest.raises(NoRouteAvailable):
+        r.chat(messages, team="team")
+    assert remote.calls == 0
+
+
+def test_name_parts_joined_by_underscores_are_redacted() -> None:
+    remote = cloud()
+    r = router_with([remote], policy("privacy: {person: redact}"), complexity=0.95)
+    arguments = json.dumps({"path": "contracts/Johnson_2024.pdf", "owner": "Alice_Johnson"})
+    call = {"id": "c1", "type": "function", "function": {"name": "read", "arguments": arguments}}
+    messages = [
+        {"role": "user", "name": "Alice_Johnson", "content": "This is Alice Johnson."},
+        {"role": "assistant", "tool_calls": [call]},
+        {"role": "tool", "tool_call_id": "c1", "content": "(the contract)"},
+    ]
+    r.chat(messages, team="team")
+    body = sent(remote)
+    assert "Alice" not in body and "Johnson" not in body
+    assert "contracts/[PERSON_1]_2024.pdf" in body
+
+
 def test_json_escaped_forms_are_found_and_redacted() -> None:
     remote = cloud()
     r = router_with([remote], policy("privacy: {email: redact}"), complexity=0.95)

@@ -7,6 +7,7 @@ model or network is needed. The complexity scorer is pluggable
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from typing import Any
@@ -20,6 +21,8 @@ from router.errors import InvalidRequest
 from router.messages import ChatRequest
 
 _MESSAGE_OVERHEAD = 4  # role markers and separators most chat templates add per message
+# A message name, function name or tool-call id: read with its underscores as spaces.
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_\-]{1,128}")
 
 
 def estimate_tokens(text: str) -> int:
@@ -179,6 +182,8 @@ class Classifier:
         index = len(request.messages)
         for text in request.extra_texts():
             tokens += estimate_tokens(text)
+            if "_" in text and _IDENTIFIER.fullmatch(text):  # a name field: "Alice_Johnson"
+                text = text.replace("_", " ")  # one for one: spans still index the original
             for cls, start, end, conf, det in scan(text):
                 detections.append(Detection(cls, index, start, end, conf, det))
             index += 1

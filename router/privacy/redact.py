@@ -72,14 +72,16 @@ def value_pattern(value: str, data_class: str) -> str:
 
 def name_parts(value: str) -> list[str]:
     """The parts of a person's name worth protecting on their own (three letters or more)."""
-    return [p for p in re.split(r"[\s,.\-]+", value) if len(p) >= 3 and p[0].isalpha()]
+    return [p for p in re.split(r"[\s,.\-_]+", value) if len(p) >= 3 and p[0].isalpha()]
 
 
 def _name_part_pattern(part: str) -> str:
     """A part of a name on its own, as a name is written (capitalised or in capitals):
-    "Will" of "Will Smith", not the "will" of "we will refund him"."""
+    "Will" of "Will Smith", not the "will" of "we will refund him". An underscore is a
+    boundary too: a message's ``name`` field writes "Alice_Johnson", a file "Johnson_2024"."""
     forms = {part[0].upper() + part[1:], part.upper()}
-    return r"(?:\b|(?<=\\[nrtbf]))(?-i:" + "|".join(map(re.escape, sorted(forms))) + r")\b"
+    alternatives = "|".join(map(re.escape, sorted(forms)))
+    return r"(?:(?<![^\W_])|(?<=\\[nrtbf]))(?-i:" + alternatives + r")(?![^\W_])"
 
 
 class Redaction:
