@@ -308,6 +308,25 @@ def test_headers_carry_the_attempt_spans_traceparent(otel: Otel) -> None:
         assert any(int(m.group(1), 16) == s.context.trace_id for s in req_spans)
 
 
+def test_baggage_goes_to_local_backends_but_never_to_remote_ones(otel: Otel) -> None:
+    # An application may keep user data in baggage; the guard only checks the body.
+    from opentelemetry import baggage, context
+
+    local = HeaderSpy("small", script=["server_error"] * 3)  # fails, so the remote answers
+    remote = HeaderSpy("cloud", tier="proprietary", zone="remote")
+    tp = policy("routing: {retries: 0}", team="t")
+    r = routed(otel, [local, remote], tp)
+    token = context.attach(baggage.set_baggage("enduser.email", "jane.doe@example.com"))
+    try:
+        assert r.chat("Hello", team="t").route.backend == "cloud"
+    finally:
+        context.detach(token)
+    assert "jane.doe" in local.headers_seen[0]["baggage"]
+    (sent,) = remote.headers_seen
+    assert "traceparent" in sent and not any("baggage" in k for k in sent)
+    assert "jane.doe" not in json.dumps(sent)
+
+
 def test_headers_direct_from_the_observer(otel: Otel) -> None:
     obs = TelemetryObserver(otel.tracer_provider, otel.meter_provider)
     team = policy("extends: default\n", team="default")

@@ -233,7 +233,7 @@ class TelemetryObserver(Observer):
     def headers(self, token: Any) -> dict[str, str] | None:
         if token is None or token.span is None:
             return None
-        return trace_headers(token.span)
+        return trace_headers(token.span, remote=token.facts.spec.zone == "remote")
 
     def first_chunk(self, ctx: RequestContext, spec: BackendSpec, token: Any, ttfc_s: float):
         if token is not None and token.span is not None and token.span.is_recording():

@@ -105,13 +105,24 @@ def _global_tracer_provider_set() -> bool:
 _PROVIDER_GLOBAL_FOUND = hasattr(trace, "_TRACER_PROVIDER")
 
 
-def trace_headers(span: Span) -> dict[str, str] | None:
-    """W3C trace context (``traceparent``, plus whatever the global propagator adds)."""
+def trace_headers(span: Span, remote: bool = False) -> dict[str, str] | None:
+    """W3C trace context (``traceparent``, plus whatever the global propagator adds).
+
+    For a ``remote`` backend, baggage is left out: an application may keep user data in it
+    (``enduser.email``), and the privacy guard only ever checks the request body."""
     if not span.get_span_context().is_valid:
         return None
     carrier: dict[str, str] = {}
     propagate.inject(carrier, context=trace.set_span_in_context(span))
+    if remote:
+        carrier = {k: v for k, v in carrier.items() if not _is_baggage(k)}
     return carrier or None
+
+
+def _is_baggage(header: str) -> bool:
+    """W3C ``baggage``, and the baggage headers of the OpenTracing and Jaeger formats."""
+    h = header.lower()
+    return h == "baggage" or h.startswith(("ot-baggage-", "uberctx-"))
 
 
 def fail(span: Span, error_type: str) -> None:
