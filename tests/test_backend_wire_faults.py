@@ -4,6 +4,7 @@ llama-server ``error:`` lines, tool calls without usage, a closed backend."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
@@ -131,6 +132,46 @@ def test_keepalives_cannot_hold_a_sync_stream_past_its_timeout(server) -> None:
     with pytest.raises(errors.BackendTimeout):
         list(http(server).stream(req(), timeout=0.8))
     assert time.monotonic() - t0 < 2.5
+
+
+def _drain(b: OpenAICompatibleBackend, path: str, timeout: float) -> None:
+    """Make one call the way ``path`` names it and read everything it gives."""
+    if path == "chat":
+        b.chat(req(), timeout=timeout)
+    elif path == "stream":
+        list(b.stream(req(), timeout=timeout))
+    else:
+
+        async def run() -> None:
+            try:
+                if path == "achat":
+                    await b.achat(req(), timeout=timeout)
+                else:
+                    [c async for c in b.astream(req(), timeout=timeout)]
+            finally:
+                await b.aclose()
+
+        asyncio.run(run())
+
+
+@pytest.mark.parametrize("path", ["chat", "stream", "achat", "astream"])
+def test_a_server_that_stalls_after_its_headers_is_timed_out_at_the_timeout(server, path) -> None:
+    """Headers arrive 0.8 s into a 1 s attempt, then nothing: the call ends at about 1 s,
+    not after a second full timeout spent waiting for the body."""
+    stream = path in ("stream", "astream")
+    start = (
+        head()
+        if stream
+        else head("application/json").replace(b"\r\n\r\n", b"\r\n")
+        + (b"Content-Length: 40\r\n\r\n")
+    )
+    server.scripts.append([(start, 0.8), (b"data: {}\n\n" if stream else b"{}", 5)])
+    b = http(server)
+    t0 = time.monotonic()
+    with pytest.raises(errors.BackendTimeout):
+        _drain(b, path, timeout=1.0)
+    assert time.monotonic() - t0 < 1.6  # was 1.8 s: 0.8 s of headers and a whole 1 s read
+    b.close()
 
 
 @pytest.mark.parametrize(

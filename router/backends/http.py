@@ -15,7 +15,8 @@ Ollama and llama-cpp-python's server. Only the health probe differs between them
 
 Pooled sync and async ``httpx`` clients; connect, read, write and pool timeouts from the
 options, and the router's per-attempt ``timeout`` caps each of them and bounds the whole
-call, stream or not (the clock is read at every piece that arrives).
+call, stream or not: every connect, read and write waits at most until the attempt's
+deadline, and the clock is read at every piece that arrives.
 Server-sent events are parsed line by line as they arrive. ``stream_options.include_usage``
 is sent only when the spec declares ``capabilities.streaming_usage``; when a stream ends
 without usage, the backend adds an estimate marked ``estimated: true`` (see
@@ -26,10 +27,14 @@ passes in ``headers`` is sent with each request.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
+import ssl
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any, Literal
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
+from typing import Any, Literal, TypeVar
 
+import httpcore
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -73,10 +78,14 @@ class OpenAICompatibleBackend(Backend):
         self.options = options
         self.base_url = options.base_url.rstrip("/")
         self.health_url = _health_url(self.base_url, options)
-        self._limits = httpx.Limits(max_connections=options.max_connections)
-        self._client = httpx.Client(timeout=self._timeout(None), limits=self._limits)
+        self._limits = limits = httpx.Limits(max_connections=options.max_connections)
+        self._client = httpx.Client(
+            timeout=self._timeout(None), limits=limits, transport=_sync_transport(limits)
+        )
         self._aclients: LoopClient[httpx.AsyncClient] = LoopClient(
-            lambda: httpx.AsyncClient(timeout=self._timeout(None), limits=self._limits)
+            lambda: httpx.AsyncClient(
+                timeout=self._timeout(None), limits=limits, transport=_async_transport(limits)
+            )
         )
         self._closed = False
 
@@ -178,11 +187,14 @@ class OpenAICompatibleBackend(Backend):
         body, h = self._body(request, False), self._headers(headers)
         deadline = time.monotonic() + timeout if timeout else None
         try:
-            with self._client.stream(
-                "POST", self._url(), json=body, headers=h, timeout=self._timeout(timeout)
-            ) as resp:
-                # httpx bounds each read; the clock between pieces bounds the whole call,
-                # so a server trickling its answer cannot hold it past the timeout.
+            with (
+                _until(deadline),
+                self._client.stream(
+                    "POST", self._url(), json=body, headers=h, timeout=self._timeout(timeout)
+                ) as resp,
+            ):
+                # No read waits past the deadline, and the clock between pieces bounds
+                # the whole call, so a server trickling its answer cannot hold it longer.
                 pieces = []
                 for piece in resp.iter_bytes():
                     pieces.append(piece)
@@ -223,23 +235,32 @@ class OpenAICompatibleBackend(Backend):
         self._open()
         body, h = self._body(request, True), self._headers(headers)
         events = _Events(self.name, request, timeout)
+        send = self._client.build_request(
+            "POST", self._url(), json=body, headers=h, timeout=self._timeout(timeout)
+        )
         try:
-            with self._client.stream(
-                "POST", self._url(), json=body, headers=h, timeout=self._timeout(timeout)
-            ) as resp:
-                if resp.status_code != 200:
-                    raise wire.error_from_status(
-                        resp.status_code, backend=self.name, headers=resp.headers, body=resp.read()
-                    )
-                if not _is_sse(resp):
-                    raise self._not_sse(resp, resp.read())
-                for text in resp.iter_text():
+            # The deadline is set around each step that waits for the server, never across
+            # a yield: the time the caller holds a chunk is not the server's.
+            with _until(events.deadline):
+                resp = self._client.send(send, stream=True)
+            try:
+                with _until(events.deadline):
+                    if resp.status_code != 200:
+                        raw = resp.read()
+                        raise wire.error_from_status(
+                            resp.status_code, backend=self.name, headers=resp.headers, body=raw
+                        )
+                    if not _is_sse(resp):
+                        raise self._not_sse(resp, resp.read())
+                for text in _each_until(resp.iter_text(), events):
                     for chunk in events.feed(text):
                         held = time.monotonic()
                         yield chunk
                         events.resume(held)
                     if events.done:
                         break
+            finally:
+                resp.close()
         except httpx.HTTPError as exc:
             raise errors.translated(self._error(exc), exc) from None
         yield from events.finish()
@@ -255,24 +276,35 @@ class OpenAICompatibleBackend(Backend):
         body, h = self._body(request, True), self._headers(headers)
         events = _Events(self.name, request, timeout)
         client = self._aclient()
+        send = client.build_request(
+            "POST", self._url(), json=body, headers=h, timeout=self._timeout(timeout)
+        )
         try:
-            async with client.stream(
-                "POST", self._url(), json=body, headers=h, timeout=self._timeout(timeout)
-            ) as resp:
-                if resp.status_code != 200:
-                    raw = await resp.aread()
-                    raise wire.error_from_status(
-                        resp.status_code, backend=self.name, headers=resp.headers, body=raw
-                    )
-                if not _is_sse(resp):
-                    raise self._not_sse(resp, await resp.aread())
-                async for text in resp.aiter_text():
+            with _until(events.deadline):  # around each wait for the server, as in stream
+                resp = await client.send(send, stream=True)
+            try:
+                with _until(events.deadline):
+                    if resp.status_code != 200:
+                        raw = await resp.aread()
+                        raise wire.error_from_status(
+                            resp.status_code, backend=self.name, headers=resp.headers, body=raw
+                        )
+                    if not _is_sse(resp):
+                        raise self._not_sse(resp, await resp.aread())
+                pieces = resp.aiter_text()
+                while True:
+                    with _until(events.deadline):
+                        text = await anext(pieces, None)
+                    if text is None:
+                        break
                     for chunk in events.feed(text):
                         held = time.monotonic()
                         yield chunk
                         events.resume(held)
                     if events.done:
                         break
+            finally:
+                await resp.aclose()
         except httpx.HTTPError as exc:
             raise errors.translated(self._error(exc), exc) from None
         for chunk in events.finish():
@@ -364,6 +396,189 @@ class _Events:
         if rest is not None:
             out += self._event(rest)
         return out + self.usage.tail()
+
+
+# --- the attempt's deadline, down to each socket operation ---------------------------------
+#
+# httpx takes one read timeout per request and waits it afresh at every read, so a server
+# that sends its headers late and then stalls would hold a call for nearly twice the
+# timeout. The network streams below cut every connect, read and write to the time left
+# before the deadline of the call being made in this thread or task, which the backend
+# sets around each step that waits for the server (never across a yield to the caller).
+
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "hybrid_router_http_deadline", default=None
+)
+_T = TypeVar("_T")
+
+
+@contextlib.contextmanager
+def _until(deadline: float | None) -> Iterator[None]:
+    """Socket operations inside the block wait at most until ``deadline`` (monotonic)."""
+    token = _DEADLINE.set(deadline)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+_END: Any = object()
+
+
+def _each_until(it: Iterator[_T], events: _Events) -> Iterator[_T]:
+    """``it``, each item waited for until the stream's deadline as it stands then (the
+    deadline moves while the caller holds a chunk)."""
+    while True:
+        with _until(events.deadline):
+            item = next(it, _END)
+        if item is _END:
+            return
+        yield item
+
+
+def _capped(timeout: float | None) -> float | None:
+    """``timeout`` cut to the time left before the current deadline. Never below a
+    millisecond: a socket takes 0 as "do not wait" and fails with an error that is not a
+    timeout."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = max(deadline - time.monotonic(), 0.001)
+    return left if timeout is None else min(timeout, left)
+
+
+class _Stream(httpcore.NetworkStream):
+    """A connection whose every wait is cut to the current deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _capped(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _capped(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return _Stream(self._inner.start_tls(ssl_context, server_hostname, _capped(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _Network(httpcore.NetworkBackend):
+    """Opens :class:`_Stream` connections."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        inner = self._inner.connect_tcp(host, port, _capped(timeout), local_address, socket_options)
+        return _Stream(inner)
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        return _Stream(self._inner.connect_unix_socket(path, _capped(timeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+class _AsyncStream(httpcore.AsyncNetworkStream):
+    """The async twin of :class:`_Stream`."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, _capped(timeout))
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, _capped(timeout))
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        inner = await self._inner.start_tls(ssl_context, server_hostname, _capped(timeout))
+        return _AsyncStream(inner)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _AsyncNetwork(httpcore.AsyncNetworkBackend):
+    """Opens :class:`_AsyncStream` connections."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend) -> None:
+        self._inner = inner
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        inner = await self._inner.connect_tcp(
+            host, port, _capped(timeout), local_address, socket_options
+        )
+        return _AsyncStream(inner)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        inner = await self._inner.connect_unix_socket(path, _capped(timeout), socket_options)
+        return _AsyncStream(inner)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+def _sync_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
+    """httpx's own transport, its pool's connections cut to the deadline. httpx has no
+    public way to hand its pool a network backend, so the one it built is wrapped; the
+    timeout tests fail if a new httpx moves it."""
+    transport = httpx.HTTPTransport(limits=limits)
+    pool = transport._pool
+    pool._network_backend = _Network(pool._network_backend)  # type: ignore[union-attr]
+    return transport
+
+
+def _async_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """The async twin of :func:`_sync_transport`."""
+    transport = httpx.AsyncHTTPTransport(limits=limits)
+    pool = transport._pool
+    pool._network_backend = _AsyncNetwork(pool._network_backend)  # type: ignore[union-attr]
+    return transport
 
 
 def _check(deadline: float | None, backend: str) -> None:
