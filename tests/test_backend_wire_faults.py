@@ -266,3 +266,19 @@ def test_a_proprietary_tool_call_answer_without_usage_counts_its_arguments(
 ) -> None:
     server.scripts.append(whole(TOOL_ANSWER))
     assert cloud(server, monkeypatch).chat(req()).usage.completion_tokens >= 100
+
+
+@pytest.mark.parametrize("path", ["chat", "stream", "achat", "astream"])
+def test_a_transport_error_carries_no_httpx_exception_holding_the_key(
+    server, monkeypatch, path
+) -> None:
+    """httpx's exception holds the request, and its headers the bearer key: an error
+    reporter that walks ``__context__`` must not reach it."""
+    monkeypatch.setenv("STUB_OPENAI_KEY", STUB_KEY)
+    server.scripts.append([])  # read the request, then hang up without an answer
+    b = OpenAICompatibleBackend.from_spec(stub_http_spec(server, api_key_env="STUB_OPENAI_KEY"))
+    with pytest.raises(errors.BackendUnavailable) as info:
+        _drain(b, path, timeout=5.0)
+    assert info.value.__context__ is None and info.value.__cause__ is None
+    assert info.value.cause_type == "RemoteProtocolError"  # still says what happened
+    b.close()

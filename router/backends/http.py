@@ -201,8 +201,12 @@ class OpenAICompatibleBackend(Backend):
                     _check(deadline, self.name)
                 status, resp_headers = resp.status_code, resp.headers
         except httpx.HTTPError as exc:
-            raise errors.translated(self._error(exc), exc) from None
-        return self._completion(request, status, resp_headers, b"".join(pieces))
+            failure = errors.translated(self._error(exc), exc)
+        else:
+            return self._completion(request, status, resp_headers, b"".join(pieces))
+        # Outside the handler: httpx's exception, whose request holds the bearer key, is
+        # not the error's __context__.
+        raise failure
 
     async def achat(
         self,
@@ -220,10 +224,12 @@ class OpenAICompatibleBackend(Backend):
                 timeout,
             )
         except asyncio.TimeoutError:
-            raise errors.BackendTimeout("timed out", backend=self.name) from None
+            failure: errors.BackendError = errors.BackendTimeout("timed out", backend=self.name)
         except httpx.HTTPError as exc:
-            raise errors.translated(self._error(exc), exc) from None
-        return self._completion(request, resp.status_code, resp.headers, resp.content)
+            failure = errors.translated(self._error(exc), exc)
+        else:
+            return self._completion(request, resp.status_code, resp.headers, resp.content)
+        raise failure  # outside the handlers, as in chat
 
     def stream(
         self,
@@ -262,8 +268,11 @@ class OpenAICompatibleBackend(Backend):
             finally:
                 resp.close()
         except httpx.HTTPError as exc:
-            raise errors.translated(self._error(exc), exc) from None
-        yield from events.finish()
+            failure = errors.translated(self._error(exc), exc)
+        else:
+            yield from events.finish()
+            return
+        raise failure  # outside the handler, as in chat
 
     async def astream(
         self,
@@ -306,9 +315,12 @@ class OpenAICompatibleBackend(Backend):
             finally:
                 await resp.aclose()
         except httpx.HTTPError as exc:
-            raise errors.translated(self._error(exc), exc) from None
-        for chunk in events.finish():
-            yield chunk
+            failure = errors.translated(self._error(exc), exc)
+        else:
+            for chunk in events.finish():
+                yield chunk
+            return
+        raise failure  # outside the handler, as in chat
 
     def health(self) -> Health:
         t0 = time.perf_counter()
