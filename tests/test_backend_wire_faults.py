@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import pytest
 
 from router import errors
+from router.backends.base import Health
 from router.backends.http import OpenAICompatibleBackend
 from router.backends.proprietary import DEFAULT_BASE_URL, OpenAIBackend
 from router.defaults import default_setup
@@ -216,6 +217,20 @@ def test_a_closed_backend_is_unavailable_not_a_runtime_error(server) -> None:
         b.chat(req())
     with pytest.raises(errors.BackendUnavailable, match="closed"):
         list(b.stream(req()))
+
+
+def test_a_closed_backend_reports_itself_unhealthy_without_probing(openai_stub) -> None:
+    """Health is described, never raised, and a closed backend opens no pool to probe."""
+    b = OpenAICompatibleBackend.from_spec(stub_http_spec(openai_stub))
+    b.close()
+    closed = Health(ok=False, detail="backend is closed")
+    assert b.health() == closed
+
+    async def probe() -> tuple[Health, int]:
+        return await b.ahealth(), len(b._aclients._clients)
+
+    assert asyncio.run(probe()) == (closed, 0)
+    assert openai_stub.records == []  # nothing reached the server
 
 
 # --- the proprietary backend ----------------------------------------------------------

@@ -323,14 +323,25 @@ class OpenAICompatibleBackend(Backend):
         raise failure  # outside the handler, as in chat
 
     def health(self) -> Health:
+        """Probes the server; failures are described, never raised. A closed backend says
+        so without a request."""
+        if self._closed:
+            return _CLOSED
         t0 = time.perf_counter()
         try:
             resp = self._client.get(self.health_url, headers=self._probe_headers(), timeout=5.0)
         except (httpx.HTTPError, errors.AuthenticationFailed) as exc:
             return Health(ok=False, detail=_probe_failure(exc))
+        except RuntimeError:  # httpx's "client has been closed": close() ran meanwhile
+            if not self._closed:
+                raise
+            return _CLOSED
         return _health(resp, t0)
 
     async def ahealth(self) -> Health:
+        """:meth:`health` on the event loop's pool; a closed backend opens none."""
+        if self._closed:
+            return _CLOSED
         t0 = time.perf_counter()
         try:
             resp = await self._aclient().get(
@@ -338,6 +349,10 @@ class OpenAICompatibleBackend(Backend):
             )
         except (httpx.HTTPError, errors.AuthenticationFailed) as exc:
             return Health(ok=False, detail=_probe_failure(exc))
+        except RuntimeError:
+            if not self._closed:
+                raise
+            return _CLOSED
         return _health(resp, t0)
 
     def _probe_headers(self) -> dict[str, str]:
@@ -596,6 +611,9 @@ def _async_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
 def _check(deadline: float | None, backend: str) -> None:
     if deadline is not None and time.monotonic() > deadline:
         raise errors.BackendTimeout("timed out (the attempt's whole time)", backend=backend)
+
+
+_CLOSED = Health(ok=False, detail="backend is closed")
 
 
 def _is_sse(resp: httpx.Response) -> bool:
