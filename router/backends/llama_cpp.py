@@ -105,6 +105,13 @@ class _Slot:
                 needed=len(prompt) + out,
                 window=window,
             )
+        if self.job is not None and _reproducible(self.job.request):
+            # llama-cpp-python keeps the KV cache of the previous request and evaluates
+            # only what follows the longest common prefix (on an exact match, the last
+            # prompt token alone). The logits then depend on how the prompt was split
+            # into batches, i.e. on what ran before: a request asking for a reproducible
+            # answer has its whole prompt evaluated afresh.
+            self.llama.reset()
         return self.llama.create_completion(prompt=prompt, **kwargs)
 
 
@@ -382,6 +389,12 @@ def _messages(request: ChatRequest) -> list[dict[str, Any]]:
             d["name"] = m.name
         out.append(d)
     return out
+
+
+def _reproducible(request: ChatRequest) -> bool:
+    """Whether the request asks for the same answer every time: it gives a ``seed``, or
+    decodes greedily (``temperature`` 0). A backend's ``seed`` option alone does not."""
+    return request.seed is not None or request.temperature == 0
 
 
 def _announce_once(delta: dict[str, Any], announced: set[int | str]) -> dict[str, Any]:
