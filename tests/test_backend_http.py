@@ -185,6 +185,35 @@ def test_sse_decoder_handles_comments_multiline_data_and_a_missing_blank_line() 
     assert d.flush() == "[DONE]"
 
 
+def test_line_splitter_handles_line_ends_split_across_pieces() -> None:
+    s = wire.LineSplitter()
+    pieces = ["da", "ta: 1\r", "\nda", "ta: 2\r", "\r", "\n", "x", "y\n", "\n", "tail\r"]
+    lines = [line for piece in pieces for line in s.feed(piece)]
+    assert lines + s.flush() == ["data: 1", "data: 2", "", "xy", "", "tail"]
+
+
+def test_one_large_event_is_split_in_linear_time(monkeypatch) -> None:
+    """A big tool-call argument or inline payload arrives in many pieces; each character
+    is looked at for a line break about once, not once per piece (quadratic: an 8 MB
+    event took seconds)."""
+    scanned = []
+
+    class Counting:
+        def __init__(self, pattern) -> None:  # type: ignore[no-untyped-def]
+            self.pattern = pattern
+
+        def split(self, text: str) -> list[str]:
+            scanned.append(len(text))
+            return self.pattern.split(text)
+
+    monkeypatch.setattr(wire, "_EOL", Counting(wire._EOL))
+    event = "data: " + "x" * 256_000 + "\n\n"
+    s = wire.LineSplitter()
+    lines = [line for i in range(0, len(event), 1000) for line in s.feed(event[i : i + 1000])]
+    assert lines == [event[:-2], ""]
+    assert sum(scanned) <= 2 * len(event)  # was about 130 times the event
+
+
 def test_retry_after_in_seconds_milliseconds_and_http_dates() -> None:
     assert wire.parse_retry_after({"Retry-After": "2"}) == 2.0
     assert wire.parse_retry_after({"retry-after-ms": "1500", "Retry-After": "9"}) == 1.5

@@ -201,21 +201,31 @@ class LineSplitter:
     """
 
     def __init__(self) -> None:
-        self._rest = ""
+        # The unfinished line, in the pieces it came in: joined once, when it ends, so a
+        # line arriving in many pieces costs its length, not its length times the pieces.
+        self._rest: list[str] = []
+        self._cr = False  # the text so far ended with CR, perhaps the first half of CR LF
 
     def feed(self, text: str) -> list[str]:
-        """The lines completed by ``text``."""
-        buf = self._rest + text
-        hold = ""
-        if buf.endswith("\r"):  # perhaps the first half of CR LF
-            buf, hold = buf[:-1], "\r"
-        lines = _EOL.split(buf)
-        self._rest = lines.pop() + hold
-        return lines
+        """The lines completed by ``text`` (only ``text`` is scanned for line breaks)."""
+        if not text:
+            return []
+        if self._cr:  # the held CR ends a line: with this text's LF if it starts with one
+            text = "\r" + text
+        self._cr = text.endswith("\r")
+        if self._cr:
+            text = text[:-1]
+        pieces = _EOL.split(text)
+        if len(pieces) == 1:
+            self._rest.append(text)
+            return []
+        pieces[0] = "".join(self._rest) + pieces[0]
+        self._rest = [pieces.pop()]
+        return pieces
 
     def flush(self) -> list[str]:
         """The last line, when the text ended without a line break."""
-        rest, self._rest = self._rest.rstrip("\r"), ""
+        rest, self._rest, self._cr = "".join(self._rest), [], False
         return [rest] if rest else []
 
 
