@@ -168,3 +168,11 @@ def test_the_router_moves_on_when_tool_choice_required_cannot_be_enforced(tiny_m
         ("tiny", "BadRequest"),
         ("other", None),
     ]
+
+
+def test_a_tool_call_stream_stopped_by_its_timeout_shows_no_finish_reason(tiny) -> None:
+    got: list[ChatCompletionChunk] = []
+    with pytest.raises(errors.BackendTimeout):
+        for c in tiny.stream(weather_request(max_tokens=440), timeout=0.05):
+            got.append(c)
+    assert not [c for c in got if c.choices and c.choices[0].finish_reason]

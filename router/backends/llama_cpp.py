@@ -263,16 +263,17 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
                     raise self._stop_error()
                 return  # the caller left: nobody reads what would follow
             choice, cid, created = d["choices"][0], d["id"], d["created"]
-            delta = choice["delta"]
+            delta, finish = choice["delta"], choice["finish_reason"]
+            if finish is not None and job.stopped():
+                # llama.cpp reports a generation cut by the stop as "length", and a tool
+                # call cut short as "tool_calls": not an answer that ended, so no finish
+                # reason reaches the caller.
+                raise self._stop_error()
             if "tool_calls" in delta or "function_call" in delta:
                 choice = {**choice, "delta": _announce_once(delta, announced)}
                 yield parse_chunk({**d, "choices": [choice], "model": model}, backend=self.name)
                 continue
-            content, role, finish = delta.get("content"), delta.get("role"), choice["finish_reason"]
-            if finish is not None and job.stopped():
-                # llama.cpp reports a generation cut by the stop as "length": not an answer
-                # that ended, so no finish reason reaches the caller.
-                raise self._stop_error()
+            content, role = delta.get("content"), delta.get("role")
             yield make_chunk(cid, model, content, role=role, finish_reason=finish, created=created)
         if job.stopped():
             raise self._stop_error()
