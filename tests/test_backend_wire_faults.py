@@ -297,3 +297,96 @@ def test_a_transport_error_carries_no_httpx_exception_holding_the_key(
     assert info.value.__context__ is None and info.value.__cause__ is None
     assert info.value.cause_type == "RemoteProtocolError"  # still says what happened
     b.close()
+
+
+def event(content: str | None = None, finish: str | None = None) -> bytes:
+    delta = {} if content is None else {"content": content}
+    chunk = {
+        "id": "c",
+        "object": "chat.completion.chunk",
+        "created": 1,
+        "model": "m",
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+    return f"data: {json.dumps(chunk)}\n\n".encode()
+
+
+RATE_LIMITED_200 = {"error": {"message": "slow down", "type": "rate_limit_error", "code": 429}}
+SERVER_ERROR_LINE = b'error: {"code": 500, "type": "server_error", "message": "decode failed"}\n\n'
+CONTEXT_ERROR_LINE = b'error: {"code": 400, "type": "exceed_context_size_error"}\n\n'
+
+
+def read_stream(b, sync: bool) -> list:  # type: ignore[no-untyped-def]
+    if sync:
+        return list(b.stream(req(), timeout=5))
+
+    async def run() -> list:  # type: ignore[type-arg]
+        try:
+            return [c async for c in b.astream(req(), timeout=5)]
+        finally:
+            await b.aclose()
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("sync", [True, False], ids=["stream", "astream"])
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        (whole(RATE_LIMITED_200), errors.RateLimited),  # a JSON error answered with 200
+        ([(head(), 0), (event("Hel") + SERVER_ERROR_LINE, 0)], errors.ServerError),
+        ([(head(), 0), (CONTEXT_ERROR_LINE, 0)], errors.ContextTooLong),
+    ],
+    ids=["json body", "error line mid-stream", "context error line"],
+)
+def test_proprietary_stream_errors_that_are_not_data_events_are_typed(
+    server, monkeypatch, script, expected, sync
+) -> None:
+    """The SDK's own parser reads a JSON error body as an empty stream and drops the
+    ``error:`` line: the caller must get the same typed error as from the HTTP backend
+    (a rate limit is waited out, not retried at once and counted as an outage)."""
+    server.scripts.append(script)
+    with pytest.raises(expected):
+        read_stream(cloud(server, monkeypatch), sync)
+
+
+@pytest.mark.parametrize("kind", ["http", "proprietary"])
+def test_a_stream_cut_before_its_finish_reason_gets_no_usage_estimate(
+    server, monkeypatch, kind
+) -> None:
+    """An estimated usage chunk would make a cut stream look complete."""
+    server.scripts += [[(head(), 0), (event("Hel") + event("lo"), 0)]] * 2
+    b = http(server) if kind == "http" else cloud(server, monkeypatch)
+    for sync in (True, False):
+        chunks = read_stream(b, sync)
+        assert "".join(c.text for c in chunks) == "Hello"
+        assert [c.usage for c in chunks] == [None, None]
+
+
+@pytest.mark.parametrize("kind", ["http", "proprietary"])
+def test_a_finished_stream_without_usage_still_gets_its_estimate(server, monkeypatch, kind) -> None:
+    server.scripts.append([(head(), 0), (event("Hello") + event(finish="stop"), 0)])
+    b = http(server) if kind == "http" else cloud(server, monkeypatch)
+    chunks = read_stream(b, sync=True)
+    assert chunks[-1].usage is not None and chunks[-1].usage.model_extra["estimated"] is True
+    b.close()
+
+
+@pytest.mark.parametrize("sync", [True, False], ids=["stream", "astream"])
+def test_a_proprietary_stream_that_stalls_is_timed_out(server, monkeypatch, sync) -> None:
+    """The backend reads the stream's body itself: the HTTP library's read timeout must
+    still come out as a typed BackendTimeout, not an unexpected error."""
+    server.scripts.append([(head(), 0), (event("Hel"), 0), (event("lo"), 3)])
+    b = cloud(server, monkeypatch)
+    with pytest.raises(errors.BackendTimeout):
+        if sync:
+            list(b.stream(req(), timeout=0.5))
+        else:
+
+            async def run() -> None:
+                try:
+                    [c async for c in b.astream(req(), timeout=0.5)]
+                finally:
+                    await b.aclose()
+
+            asyncio.run(run())

@@ -18,8 +18,8 @@ options, and the router's per-attempt ``timeout`` caps each of them and bounds t
 call, stream or not: every connect, read and write waits at most until the attempt's
 deadline, and the clock is read at every piece that arrives.
 Server-sent events are parsed line by line as they arrive. ``stream_options.include_usage``
-is sent only when the spec declares ``capabilities.streaming_usage``; when a stream ends
-without usage, the backend adds an estimate marked ``estimated: true`` (see
+is sent only when the spec declares ``capabilities.streaming_usage``; when a stream
+finishes without usage, the backend adds an estimate marked ``estimated: true`` (see
 :class:`~router.backends.openai_wire.StreamUsage`). The W3C ``traceparent`` header the router
 passes in ``headers`` is sent with each request.
 """
@@ -162,18 +162,6 @@ class OpenAICompatibleBackend(Backend):
         if self._closed:
             raise errors.BackendUnavailable("backend is closed", backend=self.name)
 
-    def _not_sse(self, resp: httpx.Response, body: bytes) -> errors.BackendError:
-        """The error for a 200 answer to a stream request that is not an event stream: the
-        server's typed error when the body is one, else a malformed response."""
-        data = wire.parse_json(body, backend=self.name)
-        if isinstance(data, dict) and "error" in data:
-            status = wire.error_status(data)
-            return wire.error_from_status(status, backend=self.name, body=data)
-        kind = resp.headers.get("content-type", "").split(";")[0] or "no content type"
-        return errors.MalformedResponse(
-            f"expected server-sent events, got {kind}", backend=self.name
-        )
-
     # --- the Backend interface ------------------------------------------------------
 
     def chat(
@@ -256,8 +244,11 @@ class OpenAICompatibleBackend(Backend):
                         raise wire.error_from_status(
                             resp.status_code, backend=self.name, headers=resp.headers, body=raw
                         )
-                    if not _is_sse(resp):
-                        raise self._not_sse(resp, resp.read())
+                    kind = resp.headers.get("content-type", "")
+                    if not wire.is_event_stream(kind):
+                        raise wire.not_event_stream(
+                            kind, resp.read(), backend=self.name, headers=resp.headers
+                        )
                 for text in _each_until(resp.iter_text(), events):
                     for chunk in events.feed(text):
                         held = time.monotonic()
@@ -298,8 +289,11 @@ class OpenAICompatibleBackend(Backend):
                         raise wire.error_from_status(
                             resp.status_code, backend=self.name, headers=resp.headers, body=raw
                         )
-                    if not _is_sse(resp):
-                        raise self._not_sse(resp, await resp.aread())
+                    kind = resp.headers.get("content-type", "")
+                    if not wire.is_event_stream(kind):
+                        raise wire.not_event_stream(
+                            kind, await resp.aread(), backend=self.name, headers=resp.headers
+                        )
                 pieces = resp.aiter_text()
                 while True:
                     with _until(events.deadline):
@@ -377,52 +371,24 @@ class OpenAICompatibleBackend(Backend):
             await client.aclose()
 
 
-class _Events:
-    """Turns the text of an SSE response, as it arrives, into chunks; adds usage when none
-    came. The clock is read at every piece of text, keep-alive comments included, so the
-    timeout bounds the whole stream: the server's time, not the time the caller spends
-    between chunks (:meth:`resume` moves the deadline by it)."""
+class _Events(wire.EventStream):
+    """:class:`~router.backends.openai_wire.EventStream` on the attempt's clock. The clock
+    is read at every piece of text, keep-alive comments included, so the timeout bounds
+    the whole stream: the server's time, not the time the caller spends between chunks
+    (:meth:`resume` moves the deadline by it)."""
 
     def __init__(self, backend: str, request: ChatRequest, timeout: float | None) -> None:
-        self.backend = backend
-        self.lines = wire.LineSplitter()
-        self.sse = wire.SSEDecoder()
-        self.usage = wire.StreamUsage(request)
-        self.done = False
+        super().__init__(backend, request)
         self.deadline = time.monotonic() + timeout if timeout else None
 
     def feed(self, text: str) -> list[ChatCompletionChunk]:
         _check(self.deadline, self.backend)
-        return self._lines(self.lines.feed(text))
+        return super().feed(text)
 
     def resume(self, held_since: float) -> None:
         """The caller held the stream from ``held_since`` until now: not the server's time."""
         if self.deadline is not None:
             self.deadline += time.monotonic() - held_since
-
-    def _lines(self, lines: list[str]) -> list[ChatCompletionChunk]:
-        out: list[ChatCompletionChunk] = []
-        for line in lines:
-            data = self.sse.feed(line)
-            if data is not None:
-                out += self._event(data)
-                if self.done:
-                    break
-        return out
-
-    def _event(self, data: str) -> list[ChatCompletionChunk]:
-        if data.strip() == wire.DONE:
-            self.done = True
-            return []
-        raw = wire.parse_json(data, backend=self.backend)
-        return [self.usage.add(wire.parse_chunk(raw, backend=self.backend))]
-
-    def finish(self) -> list[ChatCompletionChunk]:
-        out = [] if self.done else self._lines(self.lines.flush())
-        rest = None if self.done else self.sse.flush()
-        if rest is not None:
-            out += self._event(rest)
-        return out + self.usage.tail()
 
 
 # --- the attempt's deadline, down to each socket operation ---------------------------------
@@ -614,14 +580,6 @@ def _check(deadline: float | None, backend: str) -> None:
 
 
 _CLOSED = Health(ok=False, detail="backend is closed")
-
-
-def _is_sse(resp: httpx.Response) -> bool:
-    """Whether a 200 answer to a stream request is an event stream. Servers that get an
-    error they cannot stream answer with JSON (or an HTML page) instead; a response without
-    a content type is given the benefit of the doubt."""
-    kind = resp.headers.get("content-type", "").lower()
-    return not ("json" in kind or "html" in kind)
 
 
 def _health_url(base_url: str, o: HTTPOptions) -> str:

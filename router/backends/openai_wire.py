@@ -245,6 +245,7 @@ class StreamUsage:
         self.deltas = 0
         self.chars: list[str] = []
         self.seen = False
+        self.finished = False
         self.last: ChatCompletionChunk | None = None
 
     def add(self, chunk: ChatCompletionChunk) -> ChatCompletionChunk:
@@ -253,6 +254,8 @@ class StreamUsage:
         if chunk.usage is not None:
             self.seen = True
         for choice in chunk.choices:
+            if choice.finish_reason is not None:
+                self.finished = True
             if choice.delta.content:
                 self.deltas += 1
                 self.chars.append(choice.delta.content)
@@ -280,11 +283,83 @@ class StreamUsage:
         )
 
     def tail(self) -> list[ChatCompletionChunk]:
-        """The usage-only chunk to end the stream with, when the server sent no usage."""
+        """The usage-only chunk to end the stream with, when the server sent no usage.
+        None for a stream that never gave a finish reason: it was cut, and an estimate
+        would make it look complete."""
         last = self.last
-        if self.seen or last is None:
+        if self.seen or last is None or not self.finished:
             return []
         return [make_chunk(last.id, last.model, usage=self.usage(), created=last.created)]
+
+
+class EventStream:
+    """Turns the text of an SSE response, as it arrives, into chunks: ``data`` events,
+    ``[DONE]``, an ``{"error": ...}`` event or llama-server's ``error:`` line (both raise
+    their typed error). :meth:`finish` adds usage when none came (:class:`StreamUsage`)."""
+
+    def __init__(self, backend: str, request: ChatRequest) -> None:
+        self.backend = backend
+        self.lines = LineSplitter()
+        self.sse = SSEDecoder()
+        self.usage = StreamUsage(request)
+        self.done = False  # ``[DONE]`` came: nothing after it is read
+
+    def feed(self, text: str) -> list[ChatCompletionChunk]:
+        """The chunks completed by ``text``."""
+        return self._lines(self.lines.feed(text))
+
+    def _lines(self, lines: list[str]) -> list[ChatCompletionChunk]:
+        out: list[ChatCompletionChunk] = []
+        for line in lines:
+            data = self.sse.feed(line)
+            if data is not None:
+                out += self._event(data)
+                if self.done:
+                    break
+        return out
+
+    def _event(self, data: str) -> list[ChatCompletionChunk]:
+        if data.strip() == DONE:
+            self.done = True
+            return []
+        raw = parse_json(data, backend=self.backend)
+        return [self.usage.add(parse_chunk(raw, backend=self.backend))]
+
+    def finish(self) -> list[ChatCompletionChunk]:
+        """The chunks of an event cut off at the end, then the usage estimate, if any."""
+        out = [] if self.done else self._lines(self.lines.flush())
+        rest = None if self.done else self.sse.flush()
+        if rest is not None:
+            out += self._event(rest)
+        return out + self.usage.tail()
+
+
+def is_event_stream(content_type: str) -> bool:
+    """Whether a 200 answer to a stream request is an event stream. Servers that get an
+    error they cannot stream answer with JSON (or an HTML page) instead; a response without
+    a content type is given the benefit of the doubt."""
+    kind = content_type.lower()
+    return not ("json" in kind or "html" in kind)
+
+
+def not_event_stream(
+    content_type: str,
+    body: bytes,
+    *,
+    backend: str,
+    headers: Mapping[str, str] | None = None,
+) -> errors.BackendError:
+    """The error for a 200 answer to a stream request that is not an event stream: the
+    server's typed error when the body is one (``Retry-After`` read from ``headers``),
+    else a malformed response."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        data = None
+    if isinstance(data, Mapping) and "error" in data:
+        return error_from_status(error_status(data), backend=backend, headers=headers, body=data)
+    kind = content_type.split(";")[0].strip() or "no content type"
+    return errors.MalformedResponse(f"expected server-sent events, got {kind}", backend=backend)
 
 
 # --- errors --------------------------------------------------------------------------

@@ -22,6 +22,7 @@ retries are off (``max_retries=0``): the router alone decides about retries and 
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -164,8 +165,11 @@ class OpenAIBackend(Backend):
             completion.usage = counter.usage()
         return completion
 
-    def _chunk(self, usage: wire.StreamUsage, chunk: Any) -> ChatCompletionChunk:
-        return usage.add(wire.parse_chunk(chunk.to_dict(), backend=self.name))
+    def _refused(self, response: Any, body: bytes) -> errors.BackendError:
+        """The typed error of a 200 answer to a stream request that is not an event
+        stream (a JSON error body, an HTML page)."""
+        kind = response.headers.get("content-type", "")
+        return wire.not_event_stream(kind, body, backend=self.name, headers=response.headers)
 
     # --- the Backend interface ------------------------------------------------------
 
@@ -213,19 +217,27 @@ class OpenAIBackend(Backend):
         headers: Mapping[str, str] | None = None,
     ) -> Iterator[ChatCompletionChunk]:
         args = self._args(request, True, timeout, headers)
-        usage = wire.StreamUsage(request)
+        events = wire.EventStream(self.name, request)
         failure = None
         try:
             with self._sync().chat.completions.create(**args) as chunks:
-                for chunk in chunks:
-                    yield self._chunk(usage, chunk)
+                # The SDK's own parser reads a JSON error body as an empty stream and drops
+                # llama-server's ``error:`` lines: the body is read here, as the HTTP
+                # backend reads it, so both raise the same typed errors.
+                response = chunks.response
+                if not wire.is_event_stream(response.headers.get("content-type", "")):
+                    raise self._refused(response, response.read())
+                for text in response.iter_text():
+                    yield from events.feed(text)
+                    if events.done:
+                        break
         except errors.BackendError:
             raise
         except Exception as exc:
             failure = errors.translated(_translate(exc, self.name), exc)
         if failure is not None:
             raise failure
-        yield from usage.tail()
+        yield from events.finish()
 
     async def astream(
         self,
@@ -235,19 +247,25 @@ class OpenAIBackend(Backend):
         headers: Mapping[str, str] | None = None,
     ) -> AsyncIterator[ChatCompletionChunk]:
         args = self._args(request, True, timeout, headers)
-        usage = wire.StreamUsage(request)
+        events = wire.EventStream(self.name, request)
         failure = None
         try:
             async with await self._async().chat.completions.create(**args) as chunks:
-                async for chunk in chunks:
-                    yield self._chunk(usage, chunk)
+                response = chunks.response  # read here, as in stream
+                if not wire.is_event_stream(response.headers.get("content-type", "")):
+                    raise self._refused(response, await response.aread())
+                async for text in response.aiter_text():
+                    for chunk in events.feed(text):
+                        yield chunk
+                    if events.done:
+                        break
         except errors.BackendError:
             raise
         except Exception as exc:
             failure = errors.translated(_translate(exc, self.name), exc)
         if failure is not None:
             raise failure
-        for chunk in usage.tail():
+        for chunk in events.finish():
             yield chunk
 
     def health(self) -> Health:
@@ -319,8 +337,28 @@ def _translate(exc: Exception, backend: str) -> errors.BackendError:
             exc.status_code, backend=backend, headers=headers, body=exc.body
         )
     if isinstance(exc, openai.APIResponseValidationError | ValueError):
-        # ValueError: the SDK's stream decoder met an event that is not JSON.
+        # ValueError: an SDK decoder met a body that is not JSON.
         return errors.MalformedResponse("response is not a chat completion", backend=backend)
-    if isinstance(exc, openai.APIError):  # an error event in the middle of a stream
+    if isinstance(exc, openai.APIError):  # an error the SDK read from a body
         return wire.error_from_status(500, backend=backend, body=exc.body)
-    return errors.ServerError(f"unexpected {type(exc).__name__} from the SDK", backend=backend)
+    return _read_failure(exc, backend) or errors.ServerError(
+        f"unexpected {type(exc).__name__} from the SDK", backend=backend
+    )
+
+
+def _read_failure(exc: Exception, backend: str) -> errors.BackendError | None:
+    """A failure of the HTTP library while a stream's body is read: the backend reads it
+    from the SDK's response itself, where the SDK does not translate. That library is
+    ``httpx``, or ``httpx2`` in SDKs that moved to it; only those already loaded are
+    looked at."""
+    for http in (sys.modules.get("httpx"), sys.modules.get("httpx2")):
+        if http is None:
+            continue
+        name = type(exc).__name__
+        if isinstance(exc, http.TimeoutException):
+            return errors.BackendTimeout(f"timed out ({name})", backend=backend)
+        if isinstance(exc, http.DecodingError):
+            return errors.MalformedResponse("response body could not be decoded", backend=backend)
+        if isinstance(exc, http.TransportError | http.StreamError):
+            return errors.BackendUnavailable(f"connection broken ({name})", backend=backend)
+    return None
