@@ -393,9 +393,11 @@ def _messages(request: ChatRequest) -> list[dict[str, Any]]:
 
 
 def _reproducible(request: ChatRequest) -> bool:
-    """Whether the request asks for the same answer every time: it gives a ``seed``, or
-    decodes greedily (``temperature`` 0). A backend's ``seed`` option alone does not."""
-    return request.seed is not None or request.temperature == 0
+    """Whether the request asks for the same answer every time: it gives a ``seed``.
+    Greedy decoding alone (``temperature`` 0, common in chat apps) does not: evaluating a
+    whole conversation afresh at every turn would cost far more than it buys there. Nor
+    does a backend's ``seed`` option."""
+    return request.seed is not None
 
 
 def _announce_once(delta: dict[str, Any], announced: set[int | str]) -> dict[str, Any]:
