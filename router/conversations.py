@@ -1,4 +1,4 @@
-"""The tier that served each conversation's last turn, for stickiness (bounded, LRU).
+"""The tier each conversation's last turn required, for stickiness (bounded, LRU).
 
 Conversations are told apart by team and id: two teams that happen to use the same
 conversation id (``"1"``, a user name) never share a tier, and each team has its own
@@ -27,7 +27,7 @@ class ConversationTiers:
         return tiers.get(conversation_id) if tiers is not None else None
 
     def remember(self, team: str, conversation_id: str, tier: str) -> None:
-        """Note the tier that served a turn of the conversation."""
+        """Note the tier a turn of the conversation required."""
         with self._lock:
             tiers = self._teams.setdefault(team, OrderedDict())
             tiers[conversation_id] = tier

@@ -36,7 +36,6 @@ from router.observe import SILENT, Observer, RequestContext, build_observer, saf
 from router.plan import AttemptPlan
 from router.policy.calibrate import calibrate_policies
 from router.policy.load import PolicySet, TeamPolicy
-from router.policy.model import TIER_RANK
 from router.resilience.budget import Budgets, BudgetStore, spent_period
 from router.resilience.health import HealthBook
 from router.resilience.latency import prior_from_metadata
@@ -485,26 +484,22 @@ class Router:
         return described
 
     def remember_tier(self, ctx: RequestContext, tier: str) -> None:
-        """Note a conversation's tier, for stickiness: the one that served it; the one the
-        policy required when an outage made a lower tier answer (so the next turn goes back
-        up instead of staying down); the one chosen first when a failure made a higher tier
-        answer (so one failure does not move the conversation up for good)."""
+        """Note a conversation's tier, for stickiness (see :meth:`_remember`)."""
         cid = ctx.extra.get("conversation_id")
         if cid:
             self._remember(ctx.team, cid, ctx.decision, tier)
 
     def _remember(self, tp: TeamPolicy, cid: str, decision: Decision | None, tier: str) -> None:
+        """Remember the tier the policy required of this turn (stickiness included), not the
+        one that happened to serve it. A lower tier answering in an outage must not keep the
+        conversation down, nor a higher one keep it up for good: a failure moving the turn
+        to a fallback, or an open circuit, a latency target or a queue leaving the lower
+        tier out when the route was decided, is passing. Where no backend of the required
+        tier exists at all, the next turn is ranked the same way again."""
         if not tp.policy.quality.stickiness.enabled:
             return  # nothing reads it: keep no record of the conversation
-        if decision is not None and decision.ranked:
-            # A fallback upward (the first choice failed, a pricier tier answered) is not
-            # where the conversation belongs: remember the tier that was chosen.
-            intended = decision.ranked[0].tier
-            if TIER_RANK[tier] > TIER_RANK[intended]:
-                tier = intended
-        required = decision.required_tier if decision is not None else tier
-        if TIER_RANK[required] > TIER_RANK[tier]:
-            tier = required
+        if decision is not None:
+            tier = decision.required_tier
         self._conversations.remember(tp.team, cid, tier)
 
 

@@ -322,7 +322,7 @@ def decide(
     """Rank ``backends`` for this request under ``team``'s policy. Pure and deterministic.
 
     ``states`` holds health and latency predictions by backend name (missing: healthy, no
-    prediction). ``previous_tier`` is the tier that served the conversation's last turn, for
+    prediction). ``previous_tier`` is the tier the conversation's last turn required, for
     stickiness. ``budget_exhausted`` names the spent budget period ("daily" or "monthly"),
     after which only backends that cost nothing remain. ``budget_left`` is the period with
     the least left and that amount: under ``degrade``, a backend whose worst case costs more

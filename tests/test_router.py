@@ -358,6 +358,29 @@ def test_a_failure_does_not_move_a_conversation_up_for_good() -> None:
     assert r.chat("and then?", team="team", conversation_id="c1").route.tier == "small"
 
 
+def test_an_open_circuit_when_a_turn_is_routed_does_not_move_the_conversation_up() -> None:
+    """small's circuit is open when a turn is decided, so the paid tier serves it; once
+    small is back, the conversation's next turns go to small, not on to the paid tier."""
+    from router.resilience.health import HealthBook
+
+    now = [1000.0]
+    tp = policy("quality: {stickiness: {enabled: true}}")
+    small = FakeBackend("small", tier="small", reply="s", script=["unavailable"] * 2)
+    cloud = FakeBackend("cloud", tier="proprietary", zone="remote", reply="c")
+    health = HealthBook(
+        [small.spec, cloud.spec], failure_threshold=2, cooldown_s=15.0, clock=lambda: now[0]
+    )
+    r = router_with([small, cloud], tp, complexity=0.1, health=health)
+    r.chat("warm up", team="team")  # two failures of other traffic open small's circuit
+    assert health.breakers["small"].state == "open"
+    assert r.chat("hi", team="team", conversation_id="c1").route.backend == "cloud"
+    now[0] += 60  # long after the cooldown
+    for turn in ("and then?", "thanks"):
+        route = r.chat(turn, team="team", conversation_id="c1").route
+        assert route.backend == "small"
+        assert not any("stickiness" in why for why in route.reasons)
+
+
 def test_labels_that_differ_only_in_case_are_an_error_not_a_silent_choice() -> None:
     r = router_with(three_tiers())
     with pytest.raises(InvalidRequest, match="given twice"):
