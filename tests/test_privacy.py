@@ -237,40 +237,6 @@ def test_name_parts_joined_by_underscores_are_redacted() -> None:
     assert "contracts/[PERSON_1]_2024.pdf" in body
 
 
-SPLIT_ACROSS_MESSAGES = [  # a chat user pressing enter in the middle of a value
-    ("email", ["my email is jane.doe", "@example.com"]),
-    ("credit_card", ["my card number is 4111 1111", "1111 1111"]),
-    ("credit_card", ["card: 4111 1111", "1111", "1111 thanks"]),
-    ("credit_card", ["x" * 600 + " card 4111 1111", "1111 1111 " + "y" * 600]),
-]
-
-
-@pytest.mark.parametrize(("cls", "turns"), SPLIT_ACROSS_MESSAGES)
-def test_a_value_typed_across_consecutive_messages_is_kept_local(cls, turns) -> None:
-    assert_found_and_kept_local(cls, [{"role": "user", "content": t} for t in turns])
-
-
-@pytest.mark.parametrize(("cls", "turns"), SPLIT_ACROSS_MESSAGES)
-def test_each_piece_of_a_value_typed_across_messages_is_redacted(cls, turns) -> None:
-    remote = cloud()
-    # (a card's first half alone reads as a phone number too)
-    tp = policy(f"privacy: {{{cls}: redact, phone: redact}}")
-    r = router_with([remote], tp, complexity=0.95)
-    r.chat([{"role": "user", "content": t} for t in turns], team="team")
-    body = sent(remote)
-    for piece in ("jane.doe", "example.com", "4111", "1111"):
-        assert piece not in body
-
-
-def test_ordinary_consecutive_messages_are_not_glued_into_values() -> None:
-    r = router_with([cloud()])
-    turns = ["I bought 3 apples on 2024-05-01", "and 12 pears. Version 1.2", "3.4 is out"]
-    assert r.classify([{"role": "user", "content": t} for t in turns]).detections == ()
-    # Turns of different roles are not read in a row.
-    mixed = [{"role": "user", "content": "jane.doe"}, {"role": "assistant", "content": "@x.io"}]
-    assert r.classify(mixed).detections == ()
-
-
 def test_json_escaped_forms_are_found_and_redacted() -> None:
     remote = cloud()
     r = router_with([remote], policy("privacy: {email: redact}"), complexity=0.95)

@@ -152,82 +152,6 @@ def _across_parts(parts: list[str], index: int) -> list[Detection]:
     return out
 
 
-SEAM_WINDOW = 128
-"""How much of a message is read next to its neighbour's when looking for a value typed
-across consecutive messages (longer than any value a detector finds in one piece)."""
-
-
-def _across_messages(texts: list[str], roles: list[str]) -> list[Detection]:
-    """Values typed across consecutive messages of one role: "my email is jane.doe", then
-    "@example.com"; a card number sent in three messages.
-
-    A model reads the turns in a row, so the value is sent. Each run of consecutive
-    messages of one role is scanned glued together, directly and with a space between
-    messages (a long message contributes only its head and tail, with a break between
-    them). A finding that crosses a seam is reported
-    as one detection per message it covers, on that message's piece of it: each piece can
-    be redacted, and the class is known to the decision.
-    """
-    out: list[Detection] = []
-    i = 0
-    while i < len(texts):
-        j = i + 1
-        while j < len(texts) and roles[j] == roles[i] and texts[j] and texts[j - 1]:
-            j += 1
-        if j - i >= 2:
-            for joint in ("", " "):  # "jane.doe" + "@example.com"; "4111 1111" + "1111 1111"
-                for d in _scan_run(texts, i, j, joint):
-                    if d not in out:
-                        out.append(d)
-        i = j
-    return out
-
-
-def _scan_run(texts: list[str], first: int, stop: int, joint: str) -> list[Detection]:
-    pieces: list[str] = []
-    starts: list[int] = []  # where each segment starts in the glued text
-    owners: list[tuple[int, int]] = []  # (message, offset in it) of each segment; -1: a break
-    pos = 0
-
-    def add(text: str, message: int, offset: int) -> None:
-        nonlocal pos
-        pieces.append(text)
-        starts.append(pos)
-        owners.append((message, offset))
-        pos += len(text)
-
-    for m in range(first, stop):
-        text = texts[m]
-        head = m > first  # joined to the previous message: its head is read
-        tail = m < stop - 1  # joined to the next: its tail is read
-        if head and joint:
-            add(joint, -1, 0)
-        if len(text) <= 2 * SEAM_WINDOW:
-            add(text, m, 0)
-            continue
-        if head:
-            add(text[:SEAM_WINDOW], m, 0)
-        if head and tail:
-            add("\n\n", -1, 0)
-        if tail:
-            add(text[-SEAM_WINDOW:], m, len(text) - SEAM_WINDOW)
-    out: list[Detection] = []
-    for cls, start, end, conf, det in scan("".join(pieces)):
-        k, last = bisect_right(starts, start) - 1, bisect_left(starts, end) - 1
-        covered = {owners[x][0] for x in range(k, last + 1)} - {-1}
-        if len(covered) < 2:  # within one message: the message's own scan found it
-            continue
-        for x in range(k, last + 1):
-            message, offset = owners[x]
-            if message < 0:
-                continue
-            lo = max(start, starts[x]) - starts[x] + offset
-            hi = min(end, starts[x] + len(pieces[x])) - starts[x] + offset
-            if hi > lo:
-                out.append(Detection(cls, message, lo, hi, conf, det))
-    return out
-
-
 class Classifier:
     """Turns a :class:`~router.messages.ChatRequest` into a :class:`Classification`."""
 
@@ -253,14 +177,6 @@ class Classifier:
                     detections.append(Detection(cls, i, start, end, conf, det))
                 if not isinstance(getattr(message, "content", None), str):
                     detections += _across_parts(message.part_texts(), i)
-        if len(request.messages) > 1:
-            texts, roles = [m.text() for m in request.messages], [m.role for m in request.messages]
-            known = {(d.data_class, d.message, d.start, d.end) for d in detections}
-            detections += [
-                d
-                for d in _across_messages(texts, roles)
-                if (d.data_class, d.message, d.start, d.end) not in known
-            ]
         # Names, stop sequences, tool definitions ... are sent too: scanned like messages,
         # indexed after them (see ChatRequest.all_texts).
         index = len(request.messages)
