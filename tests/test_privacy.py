@@ -237,6 +237,39 @@ def test_name_parts_joined_by_underscores_are_redacted() -> None:
     assert "contracts/[PERSON_1]_2024.pdf" in body
 
 
+@pytest.mark.parametrize(
+    ("cls", "text"),
+    [
+        ("phone", "call +1 415 \u200e\u200e555 2671"),
+        ("phone", "מספר: \u200e+1 415\u200e \u200e555\u200e \u200e2671\u200e"),
+        ("credit_card", "כרטיס: 4111\u200e \u200e1111\u200e \u200e1111\u200e \u200e1111"),
+    ],
+)
+def test_a_number_with_invisible_marks_around_its_separators_is_redacted(cls, text) -> None:
+    remote = cloud()
+    r = router_with([remote], policy(f"privacy: {{{cls}: redact}}"), complexity=0.95)
+    r.chat(text, team="team")
+    body = remote.requests[0].messages[0].content
+    assert f"[{cls.upper()}_1]" in body and "2671" not in body and "1111" not in body
+
+
+def test_constants_and_identifiers_around_a_redacted_name_are_left_alone() -> None:
+    remote = cloud()
+    r = router_with([remote], policy("privacy: {person: redact}"), complexity=0.95)
+    text = "I'm Max Power. MAX_RETRIES = 3, POWER_SAVE_MODE = True, get_Max_value() fails."
+    tool = {
+        "type": "function",
+        "function": {
+            "name": "search",
+            "parameters": {"type": "object", "properties": {"MAX_RESULTS": {"type": "integer"}}},
+        },
+    }
+    r.chat(text, team="team", tools=[tool])  # the schema key must not trip the guard
+    body = remote.requests[0].messages[0].content
+    assert body.startswith("I'm [PERSON_1].")
+    assert "MAX_RETRIES = 3, POWER_SAVE_MODE = True, get_Max_value() fails." in body
+
+
 def test_json_escaped_forms_are_found_and_redacted() -> None:
     remote = cloud()
     r = router_with([remote], policy("privacy: {email: redact}"), complexity=0.95)

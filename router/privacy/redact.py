@@ -28,7 +28,7 @@ from typing import Any
 
 from router.classify.classifier import DECODED
 from router.classify.escapes import decode_escapes
-from router.classify.pii import DASHES
+from router.classify.pii import DASHES, INVISIBLE
 from router.classify.types import Detection
 from router.completion import ChatCompletion
 from router.messages import ChatRequest, is_fixed
@@ -39,9 +39,11 @@ _PLACEHOLDER = re.compile(r"\[([A-Z_]+)_(\d+)\]")
 _AFTER_ESCAPE = r"(?:(?<![0-9A-Za-z])|(?<=\\[nrtbf])|(?<=%[0-9A-Fa-f]{2})|(?<=\\u[0-9A-Fa-f]{4}))"
 _MAX_PLACEHOLDER = 32
 _NUMERIC = frozenset({"credit_card", "iban", "phone", "ssn"})
-# ASCII separators, and the characters the scan reads as a hyphen (Unicode dashes, the
-# invisible characters copy-and-paste leaves)
-_SEPARATORS = r"[\s.\-/()" + re.escape(DASHES) + "]{0,2}"
+# Up to two separators (ASCII ones, and the characters the scan reads as a hyphen: Unicode
+# dashes), with any invisible characters around them (marks that text copied from a
+# right-to-left interface carries), which the scan reads as absent.
+_INVISIBLE = "[" + re.escape(INVISIBLE) + "]*"
+_SEPARATORS = _INVISIBLE + r"(?:[\s.\-/()" + re.escape(DASHES) + "]" + _INVISIBLE + "){0,2}"
 
 
 def _key(value: str, data_class: str) -> str:
@@ -77,11 +79,18 @@ def name_parts(value: str) -> list[str]:
 
 def _name_part_pattern(part: str) -> str:
     """A part of a name on its own, as a name is written (capitalised or in capitals):
-    "Will" of "Will Smith", not the "will" of "we will refund him". An underscore is a
-    boundary too: a message's ``name`` field writes "Alice_Johnson", a file "Johnson_2024"."""
-    forms = {part[0].upper() + part[1:], part.upper()}
-    alternatives = "|".join(map(re.escape, sorted(forms)))
-    return r"(?:(?<![^\W_])|(?<=\\[nrtbf]))(?-i:" + alternatives + r")(?![^\W_])"
+    "Will" of "Will Smith", not the "will" of "we will refund him". A capitalised part may
+    touch an underscore on one side (a message's ``name`` field writes "Alice_Johnson", a
+    file "Johnson_2024.pdf"), not both ("get_Max_value"); a part in capitals may not, or
+    "Max" would be replaced inside the constant MAX_RETRIES of pasted code."""
+    start = r"(?:\b|(?<=\\[nrtbf]))"
+    capitals = rf"{start}(?-i:{re.escape(part.upper())})\b"
+    capitalised = part[0].upper() + part[1:]
+    if capitalised == part.upper():
+        return capitals
+    word = f"(?-i:{re.escape(capitalised)})"
+    # An underscore on one side only: "Alice_" and "_Johnson", not "get_Max_value".
+    return rf"{capitals}|{start}{word}(?![^\W_])|(?<![^\W_]){word}\b"
 
 
 class Redaction:
