@@ -227,6 +227,16 @@ class ChatRequest(BaseModel):
             return []
         return [self.stop] if isinstance(self.stop, str) else list(self.stop)
 
+    def images(self) -> list[ImageURL]:
+        """The image of every image content part, in order."""
+        return [
+            p.image_url
+            for m in self.messages
+            if isinstance(m, UserMessage) and not isinstance(m.content, str)
+            for p in m.content
+            if isinstance(p, ImagePart)
+        ]
+
     @property
     def has_images(self) -> bool:
         """Whether any message carries an image content part."""

@@ -65,6 +65,29 @@ def test_request_needs_are_recorded() -> None:
     assert classify([{"role": "user", "content": content}]).wants_images
 
 
+def test_an_image_counts_as_an_image_not_as_the_length_of_its_url() -> None:
+    # A 300 kB photo sent inline is 400 kB of base64: it was counted as 100,000 tokens,
+    # which pushed it past cost ceilings and context windows.
+    photo = "data:image/jpeg;base64," + "QUJD" * 100_000
+
+    def tokens(url: str, detail: str | None = None) -> int:
+        image = {"type": "image_url", "image_url": {"url": url}}
+        if detail:
+            image["image_url"]["detail"] = detail
+        content = [{"type": "text", "text": "what is this?"}, image]
+        return classify([{"role": "user", "content": content}]).tokens
+
+    text_only = classify([{"role": "user", "content": "what is this?"}]).tokens
+    assert tokens(photo) == text_only + 765
+    assert tokens(photo, "low") == text_only + 85
+    assert tokens("https://img.example/cat.png") == text_only + 765
+    # The URL's text is still read for personal data.
+    leaky = "https://img.example/cat.png?owner=jane.doe@example.com"
+    image = {"type": "image_url", "image_url": {"url": leaky}}
+    c = classify([{"role": "user", "content": [{"type": "text", "text": "hi"}, image]}])
+    assert "email" in c.data_classes
+
+
 def test_labels_are_validated_and_kept() -> None:
     assert classify("hi", {"sensitivity": "confidential"}).labels == {"sensitivity": "confidential"}
     from router.classify.classifier import check_labels

@@ -21,6 +21,12 @@ from router.errors import InvalidRequest
 from router.messages import ChatRequest
 
 _MESSAGE_OVERHEAD = 4  # role markers and separators most chat templates add per message
+IMAGE_TOKENS = {"low": 85, "auto": 765, "high": 765}
+"""Prompt tokens counted for an image, by its ``detail``: what OpenAI bills a low-detail
+image, and a 1024 x 1024 one in high detail (85 + 170 per 512-pixel tile). An image's
+cost is its pixels, not the length of its URL: a photo sent inline as a ``data:`` URL is
+hundreds of kilobytes of base64."""
+_DATA_IMAGE = re.compile(r"data:image/[\w.+\-]{1,40};base64,")
 # A message name, function name or tool-call id: read with its underscores as spaces.
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_\-]{1,128}")
 
@@ -180,8 +186,15 @@ class Classifier:
         # Names, stop sequences, tool definitions ... are sent too: scanned like messages,
         # indexed after them (see ChatRequest.all_texts).
         index = len(request.messages)
+        images = {img.url: img.detail or "auto" for img in request.images()}
         for text in request.extra_texts():
-            tokens += estimate_tokens(text)
+            detail = images.get(text)
+            if detail is not None:
+                tokens += IMAGE_TOKENS[detail]
+                if m := _DATA_IMAGE.match(text):  # pixels, not text: the header alone
+                    text = text[: m.end()]
+            else:
+                tokens += estimate_tokens(text)
             if "_" in text and _IDENTIFIER.fullmatch(text):  # a name field: "Alice_Johnson"
                 text = text.replace("_", " ")  # one for one: spans still index the original
             for cls, start, end, conf, det in scan(text):
