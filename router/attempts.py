@@ -181,7 +181,9 @@ class Call:
         """Record a failed attempt (``exc`` of any type); returns what the plan does next.
 
         ``delivered`` is the text a cut stream had already produced: a provider bills it,
-        so its cost (the prompt plus those tokens, estimated) is charged to the budget.
+        so its cost (the prompt plus those tokens, estimated) is charged to the budget. An
+        attempt that timed out was sent, and its provider may have processed it all the
+        same: it is charged at least its prompt.
         ``final``: the caller will raise now whatever the plan says (a committed stream
         under ``on_interrupt: error``), so no retry or fallback is announced.
         """
@@ -189,7 +191,9 @@ class Call:
         exc = typed(exc, step.spec)
         t0 = time.perf_counter()
         duration = t0 - prepared.started
-        spent = self._delivered_cost(step, delivered)
+        spent = self._delivered_cost(
+            step, delivered, answered=isinstance(exc, errors.BackendTimeout)
+        )
         self._spent_on_failures += spent
         self._settle(spent)
         nxt = self.plan.failed(step, exc, duration)
@@ -208,10 +212,10 @@ class Call:
 
     def abandoned(self, step: Step, delivered: str = "") -> None:
         """The caller went away mid-attempt (a cancelled task, a closed stream): give back
-        the breaker slot and the in-flight count, and charge what the provider bills for
-        the text already ``delivered`` (the prompt plus that text, estimated)."""
+        the breaker slot and the in-flight count, and charge what the provider bills: the
+        prompt (the request was sent) plus the text already ``delivered``, estimated."""
         self.router.health.abandoned(step.spec.name, self._admission)
-        self._settle(self._delivered_cost(step, delivered))
+        self._settle(self._delivered_cost(step, delivered, answered=True))
 
     def _delivered_cost(self, step: Step, delivered: str, *, answered: bool = False) -> float:
         """The prompt plus the ``delivered`` output, estimated: nothing for an attempt that

@@ -370,6 +370,11 @@ def decide(
         redact = verdict.redact if spec.zone == "remote" else _NOTHING
         if redact:
             why += (f"{', '.join(sorted(redact))} redacted before sending (remote zone)",)
+        if budget_left is not None and cost > max(budget_left[1], 0.0):  # under reject
+            why += (
+                f"team {team.team} {budget_left[0]} budget cannot cover this call: estimated "
+                f"${cost:.6f}, ${budget_left[1]:.6f} left; policy rejects it when it is sent",
+            )
         ranked.append(Candidate(spec.name, spec.tier, spec.zone, True, why, cost, i, redact))
     reasons += _summary(need, ranked, excluded, backends)
     reasons += list(verdict.redact_reasons)

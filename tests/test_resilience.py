@@ -403,6 +403,38 @@ def test_a_whole_answer_without_usage_is_charged_its_prompt_and_its_output() -> 
     assert r.budget.spent(tp)["daily"] == pytest.approx(expected)
 
 
+def test_an_attempt_that_timed_out_is_charged_its_prompt() -> None:
+    """It was sent, and its provider may well have processed (and billed) it."""
+    tp = policy(
+        "cost: {daily_budget_usd: 10}\nlatency: {attempt_timeout_ms: 50}\n"
+        "routing: {retries: 0, max_attempts: 1}"
+    )
+    price = Price(input_per_mtok=1000.0, output_per_mtok=1000.0)
+    slow = FakeBackend("paid", tier="large", price=price, latency_ms=2000, reply="late")
+    r = router_with([slow], tp)
+    with pytest.raises(errors.AllAttemptsFailed):
+        r.chat("Q" * 200, team="team")
+    prompt = price.cost(r.classify("Q" * 200).tokens, 0)
+    assert r.budget.spent(tp)["daily"] == pytest.approx(prompt)
+
+
+def test_a_request_its_caller_cancelled_is_charged_its_prompt() -> None:
+    tp = policy("cost: {daily_budget_usd: 10}")
+    price = Price(input_per_mtok=1000.0, output_per_mtok=1000.0)
+    r = router_with([FakeBackend("paid", tier="large", price=price, latency_ms=2000)], tp)
+
+    async def cancel_it() -> None:
+        task = asyncio.ensure_future(r.achat("Q" * 200, team="team"))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(cancel_it())
+    prompt = price.cost(r.classify("Q" * 200).tokens, 0)
+    assert r.budget.spent(tp)["daily"] == pytest.approx(prompt)
+
+
 def test_a_stream_without_usage_is_charged_an_estimate_but_reports_no_cost() -> None:
     tp = policy("cost: {daily_budget_usd: 10}")
     price = Price(input_per_mtok=1000.0, output_per_mtok=1000.0)
@@ -834,6 +866,25 @@ def test_explain_and_the_route_show_a_backend_the_budget_left_cannot_cover() -> 
     why = next(c.reasons for c in answer.route.candidates if c.backend == "cloud")
     assert "daily budget cannot cover this call" in why[0]
     assert [a.backend for a in answer.route.attempts] == ["local"]  # no refused attempt
+
+
+def test_under_reject_explain_says_the_budget_left_cannot_cover_the_chosen_backend() -> None:
+    tp = policy("cost: {daily_budget_usd: 0.012, on_budget_exhausted: reject}")
+    price = Price(input_per_mtok=10.0, output_per_mtok=30.0)
+    cloud = FakeBackend("cloud", tier="proprietary", zone="remote", price=price, reply="c")
+    r = router_with([cloud, FakeBackend("local", tier="large", reply="l")], tp, complexity=0.9)
+    prompt = "Q" * 400
+    while True:  # spend until what is left cannot cover another call
+        try:
+            r.chat(prompt, team="team")
+        except BudgetExceeded as exc:
+            refused = str(exc)
+            break
+    explained = r.explain(prompt, team="team")
+    assert explained.backend == "cloud"  # reject refuses the request; it does not degrade
+    why = next(c.reasons for c in explained.decision.ranked if c.backend == "cloud")
+    assert any("daily budget cannot cover this call" in w and "rejects" in w for w in why)
+    assert "cannot cover this call" in refused
 
 
 def test_a_timeout_spent_in_an_in_process_queue_is_overloaded_sync_and_async() -> None:
