@@ -112,6 +112,15 @@ def test_conversations_and_integer_flags_parse() -> None:
         parse_outcomes(['{"prompt": [], "weak_correct": 0, "strong_correct": 1}'], "mem")
 
 
+def test_a_null_subject_is_no_subject() -> None:
+    # pandas writes a missing value as null: it must not become one big subject "None"
+    # whose rate softens every such row.
+    line = '{"prompt": "hi", "weak_correct": true, "strong_correct": true, "subject": null}'
+    missing = '{"prompt": "hi", "weak_correct": true, "strong_correct": true}'
+    assert parse_outcomes([line], "mem")[0].subject == ""
+    assert parse_outcomes([line], "mem") == parse_outcomes([missing], "mem")
+
+
 def test_eval_cv_takes_the_training_knobs(capsys: pytest.CaptureFixture) -> None:
     base = ["eval", "--outcomes", SAMPLE, "--cv", "2", "--json"]
     assert main(base) == 0

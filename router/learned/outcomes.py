@@ -70,13 +70,13 @@ def parse_outcomes(lines: Iterable[str], name: str = "<outcomes>") -> list[Outco
         for field in ("prompt", "weak_correct", "strong_correct"):
             if field not in obj:
                 raise OutcomesError(f"missing field {field!r}", file=name, line=number)
-        subject = obj.get("subject", "")
+        subject = obj.get("subject")  # null, as pandas writes a missing value: no subject
         rows.append(
             Outcome(
                 turns=_as_turns(obj["prompt"], name, number),
                 weak_correct=_as_bool(obj["weak_correct"], "weak_correct", name, number),
                 strong_correct=_as_bool(obj["strong_correct"], "strong_correct", name, number),
-                subject=subject if isinstance(subject, str) else str(subject),
+                subject="" if subject is None else str(subject),
             )
         )
     if not rows:
