@@ -175,6 +175,36 @@ def test_a_server_that_stalls_after_its_headers_is_timed_out_at_the_timeout(serv
     b.close()
 
 
+@pytest.mark.parametrize("path", ["chat", "achat"])
+def test_a_proxy_the_environment_names_is_used_and_bounded_by_the_timeout(
+    server, monkeypatch, path
+) -> None:
+    """The model server is only reachable through the proxy (nothing listens at its own
+    address): the answer comes back through it, and a proxy that stalls is timed out."""
+    for var in ("HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", server.base_url.removesuffix("/v1"))
+    spec = stub_http_spec(server).model_copy(
+        update={"options": {"base_url": "http://127.0.0.2:9/v1"}}
+    )
+    b = OpenAICompatibleBackend.from_spec(spec)
+    server.scripts.append(whole(TOOL_ANSWER))
+    stalled = head("application/json").replace(b"\r\n\r\n", b"\r\nContent-Length: 40\r\n\r\n")
+    server.scripts.append([(stalled, 0.5), (b"{}", 5)])
+    try:
+        if path == "chat":
+            answer = b.chat(req(), timeout=5)
+        else:
+            answer = asyncio.run(b.achat(req(), timeout=5))
+        assert answer.choices[0].message.tool_calls[0].function.name == "lookup"
+        t0 = time.monotonic()
+        with pytest.raises(errors.BackendTimeout):
+            _drain(b, path, timeout=1.0)
+        assert time.monotonic() - t0 < 1.6
+    finally:
+        b.close()
+
+
 @pytest.mark.parametrize(
     "script",
     [

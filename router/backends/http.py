@@ -79,12 +79,10 @@ class OpenAICompatibleBackend(Backend):
         self.base_url = options.base_url.rstrip("/")
         self.health_url = _health_url(self.base_url, options)
         self._limits = limits = httpx.Limits(max_connections=options.max_connections)
-        self._client = httpx.Client(
-            timeout=self._timeout(None), limits=limits, transport=_sync_transport(limits)
-        )
+        self._client = _bounded(httpx.Client(timeout=self._timeout(None), limits=limits), _Network)
         self._aclients: LoopClient[httpx.AsyncClient] = LoopClient(
-            lambda: httpx.AsyncClient(
-                timeout=self._timeout(None), limits=limits, transport=_async_transport(limits)
+            lambda: _bounded(
+                httpx.AsyncClient(timeout=self._timeout(None), limits=limits), _AsyncNetwork
             )
         )
         self._closed = False
@@ -556,27 +554,24 @@ class _AsyncNetwork(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
-def _sync_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
-    """httpx's own transport, its pool's connections cut to the deadline. httpx has no
-    public way to hand its pool a network backend, so the one it built is wrapped. Should a
-    new httpx move it, the backend still works, bounded by the clock between pieces only,
-    and the timeout tests fail."""
-    transport = httpx.HTTPTransport(limits=limits)
-    pool = getattr(transport, "_pool", None)
-    inner = getattr(pool, "_network_backend", None)
-    if inner is not None:  # else only the clock between pieces bounds the call
-        pool._network_backend = _Network(inner)  # type: ignore[union-attr]
-    return transport
+_C = TypeVar("_C", httpx.Client, httpx.AsyncClient)
 
 
-def _async_transport(limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
-    """The async twin of :func:`_sync_transport`."""
-    transport = httpx.AsyncHTTPTransport(limits=limits)
-    pool = getattr(transport, "_pool", None)
-    inner = getattr(pool, "_network_backend", None)
-    if inner is not None:
-        pool._network_backend = _AsyncNetwork(inner)  # type: ignore[union-attr]
-    return transport
+def _bounded(client: _C, wrapper: Any) -> _C:
+    """``client`` with every connection of its pools cut to the deadline: its own transport's
+    and those of the proxies the environment names (``HTTPS_PROXY``, ``ALL_PROXY`` ...),
+    which httpx sets up only for a client built without a transport of its own.
+
+    httpx has no public way to hand a pool a network backend, so the ones it built are
+    wrapped. Should a new httpx move them, the backend still works, bounded by the clock
+    between pieces only, and the timeout tests fail."""
+    mounts = getattr(client, "_mounts", {})
+    for transport in (getattr(client, "_transport", None), *mounts.values()):
+        pool = getattr(transport, "_pool", None)
+        inner = getattr(pool, "_network_backend", None)
+        if inner is not None and not isinstance(inner, (_Network, _AsyncNetwork)):
+            pool._network_backend = wrapper(inner)  # type: ignore[union-attr]
+    return client
 
 
 def _check(deadline: float | None, backend: str) -> None:
