@@ -19,7 +19,7 @@ them pulling from one bounded queue shared by every caller in every thread and e
 * **Deadlines and cancellation.** A job past its deadline or given up by its caller is
   ``stopped()``; the model-specific code checks it between tokens.
 * **Close** fails every waiting job, cancels running ones, joins the workers and unloads
-  each copy no one is still using.
+  each copy no one is still using; a copy still in use is unloaded when its job ends.
 
 A subclass supplies the model-specific parts: :meth:`~InProcessBackend._slot` (load or
 return copy ``i``), :meth:`~InProcessBackend._generate` and :meth:`~InProcessBackend._chunks`
@@ -128,7 +128,8 @@ class InProcessBackend(Backend, Generic[SlotT]):
         raise NotImplementedError
 
     def _unload(self, slot: SlotT) -> None:
-        """Free a copy no one uses any more (at close)."""
+        """Free a copy no one uses any more (at close, or when the last job on a closed
+        backend ends)."""
 
     def _check_request(self, request: ChatRequest) -> None:
         """Refuse a request this model cannot serve, before it is queued."""
@@ -203,14 +204,21 @@ class InProcessBackend(Backend, Generic[SlotT]):
                     deliver()
 
     def _release(self, job: Job) -> None:
-        """Take a finished job out of the running count (once), then let its waiter go."""
+        """Take a finished job out of the running count (once), then let its waiter go.
+        On a closed backend the copy it ran on is freed now: :meth:`close` had to leave it
+        loaded while the job used it."""
+        freed: SlotT | None = None
         with self._cond:
             if job.counted:
                 job.counted = False
                 self._running -= 1
                 self._busy[job.slot] = False
+                if self._closed:
+                    freed, self._slots[job.slot] = self._slots[job.slot], None
                 self._cond.notify_all()
         job.done.set()
+        if freed is not None:
+            self._unload(freed)
 
     def _run(self, i: int, job: Job, sink: Callable[[Any], None]) -> Callable[[], None] | None:
         """Run an async caller's job here; returns how to hand over its end."""
@@ -380,14 +388,17 @@ class InProcessBackend(Backend, Generic[SlotT]):
                 slot.job.cancelled = True
         for t in self._threads:
             t.join(timeout=30)
-        for i, slot in enumerate(self._slots):
-            # A model still in use (a stuck worker, a stream its caller left suspended) is
-            # left to the garbage collector: freeing it under its user would crash.
-            worker_alive = i < len(self._threads) and self._threads[i].is_alive()
-            busy = slot is None or slot.job is not None or worker_alive
-            if slot is not None and not busy:
-                self._unload(slot)
-                self._slots[i] = None
+        with self._cond:
+            # A copy still in use (a request that has not stopped yet, a stream its caller
+            # left suspended) cannot be freed under its user: the last job on it frees it
+            # when it ends (see _release).
+            freed: list[SlotT] = []
+            for i, slot in enumerate(self._slots):
+                if slot is not None and not self._busy[i]:
+                    freed.append(slot)
+                    self._slots[i] = None
+        for slot in freed:
+            self._unload(slot)
 
 
 def _ignore(item: Any) -> None:
