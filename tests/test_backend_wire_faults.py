@@ -329,7 +329,8 @@ def test_a_transport_error_carries_no_httpx_exception_holding_the_key(
     b.close()
 
 
-def event(content: str | None = None, finish: str | None = None) -> bytes:
+def event(content: str | None = None, finish: str | None = None, *, ascii: bool = True) -> bytes:
+    """One ``data:`` event; ``ascii=False`` sends text as raw UTF-8, not ``\\u`` escapes."""
     delta = {} if content is None else {"content": content}
     chunk = {
         "id": "c",
@@ -338,7 +339,7 @@ def event(content: str | None = None, finish: str | None = None) -> bytes:
         "model": "m",
         "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
     }
-    return f"data: {json.dumps(chunk)}\n\n".encode()
+    return f"data: {json.dumps(chunk, ensure_ascii=ascii)}\n\n".encode()
 
 
 RATE_LIMITED_200 = {"error": {"message": "slow down", "type": "rate_limit_error", "code": 429}}
@@ -420,3 +421,21 @@ def test_a_proprietary_stream_that_stalls_is_timed_out(server, monkeypatch, sync
                     await b.aclose()
 
             asyncio.run(run())
+
+
+@pytest.mark.parametrize("sync", [True, False], ids=["stream", "astream"])
+@pytest.mark.parametrize("kind", ["http", "proprietary"])
+def test_a_stream_is_read_as_utf8_whatever_charset_its_header_names(
+    server, monkeypatch, kind, sync
+) -> None:
+    """Server-sent events are always UTF-8: a gateway that labels them latin-1 must not
+    turn the user's text into mojibake, and a character cut between two pieces of the
+    body is still one character."""
+    text = "Hello w\u00f6rld \u2713"
+    body = event(text, ascii=False) + event(finish="stop")
+    cut = body.index("\u2713".encode()) + 1  # inside the three bytes of the check mark
+    latin1 = head("text/event-stream; charset=iso-8859-1")
+    server.scripts.append([(latin1, 0), (body[:cut], 0), (body[cut:], 0.05)])
+    b = http(server) if kind == "http" else cloud(server, monkeypatch)
+    chunks = read_stream(b, sync)
+    assert "".join(c.text for c in chunks) == text

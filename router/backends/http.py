@@ -17,7 +17,8 @@ Pooled sync and async ``httpx`` clients; connect, read, write and pool timeouts 
 options, and the router's per-attempt ``timeout`` caps each of them and bounds the whole
 call, stream or not: every connect, read and write waits at most until the attempt's
 deadline, and the clock is read at every piece that arrives.
-Server-sent events are parsed line by line as they arrive. ``stream_options.include_usage``
+Server-sent events are decoded as UTF-8 (whatever charset the header names) and parsed
+line by line as they arrive. ``stream_options.include_usage``
 is sent only when the spec declares ``capabilities.streaming_usage``; when a stream
 finishes without usage, the backend adds an estimate marked ``estimated: true`` (see
 :class:`~router.backends.openai_wire.StreamUsage`). The W3C ``traceparent`` header the router
@@ -247,8 +248,8 @@ class OpenAICompatibleBackend(Backend):
                         raise wire.not_event_stream(
                             kind, resp.read(), backend=self.name, headers=resp.headers
                         )
-                for text in _each_until(resp.iter_text(), events):
-                    for chunk in events.feed(text):
+                for data in _each_until(resp.iter_bytes(), events):
+                    for chunk in events.feed(data):
                         held = time.monotonic()
                         yield chunk
                         events.resume(held)
@@ -292,13 +293,13 @@ class OpenAICompatibleBackend(Backend):
                         raise wire.not_event_stream(
                             kind, await resp.aread(), backend=self.name, headers=resp.headers
                         )
-                pieces = resp.aiter_text()
+                pieces = resp.aiter_bytes()
                 while True:
                     with _until(events.deadline):
-                        text = await anext(pieces, None)
-                    if text is None:
+                        data = await anext(pieces, None)
+                    if data is None:
                         break
-                    for chunk in events.feed(text):
+                    for chunk in events.feed(data):
                         held = time.monotonic()
                         yield chunk
                         events.resume(held)
@@ -371,7 +372,7 @@ class OpenAICompatibleBackend(Backend):
 
 class _Events(wire.EventStream):
     """:class:`~router.backends.openai_wire.EventStream` on the attempt's clock. The clock
-    is read at every piece of text, keep-alive comments included, so the timeout bounds
+    is read at every piece of the body, keep-alive comments included, so the timeout bounds
     the whole stream: the server's time, not the time the caller spends between chunks
     (:meth:`resume` moves the deadline by it)."""
 
@@ -379,9 +380,9 @@ class _Events(wire.EventStream):
         super().__init__(backend, request)
         self.deadline = time.monotonic() + timeout if timeout else None
 
-    def feed(self, text: str) -> list[ChatCompletionChunk]:
+    def feed(self, data: bytes) -> list[ChatCompletionChunk]:
         _check(self.deadline, self.backend)
-        return super().feed(text)
+        return super().feed(data)
 
     def resume(self, held_since: float) -> None:
         """The caller held the stream from ``held_since`` until now: not the server's time."""

@@ -15,6 +15,7 @@ counts, never the server's free-text message: servers echo request content in it
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 import time
@@ -293,20 +294,26 @@ class StreamUsage:
 
 
 class EventStream:
-    """Turns the text of an SSE response, as it arrives, into chunks: ``data`` events,
+    """Turns the bytes of an SSE response, as they arrive, into chunks: ``data`` events,
     ``[DONE]``, an ``{"error": ...}`` event or llama-server's ``error:`` line (both raise
-    their typed error). :meth:`finish` adds usage when none came (:class:`StreamUsage`)."""
+    their typed error). :meth:`finish` adds usage when none came (:class:`StreamUsage`).
+
+    Server-sent events are UTF-8 whatever charset the content type names (WHATWG), so the
+    bytes are decoded here, not by the HTTP library: a character cut between pieces is
+    joined, a byte that is not UTF-8 becomes U+FFFD, and a leading byte-order mark is
+    dropped."""
 
     def __init__(self, backend: str, request: ChatRequest) -> None:
         self.backend = backend
+        self.text = codecs.getincrementaldecoder("utf-8-sig")(errors="replace")
         self.lines = LineSplitter()
         self.sse = SSEDecoder()
         self.usage = StreamUsage(request)
         self.done = False  # ``[DONE]`` came: nothing after it is read
 
-    def feed(self, text: str) -> list[ChatCompletionChunk]:
-        """The chunks completed by ``text``."""
-        return self._lines(self.lines.feed(text))
+    def feed(self, data: bytes) -> list[ChatCompletionChunk]:
+        """The chunks completed by ``data``, the next bytes of the body."""
+        return self._lines(self.lines.feed(self.text.decode(data)))
 
     def _lines(self, lines: list[str]) -> list[ChatCompletionChunk]:
         out: list[ChatCompletionChunk] = []
@@ -327,7 +334,11 @@ class EventStream:
 
     def finish(self) -> list[ChatCompletionChunk]:
         """The chunks of an event cut off at the end, then the usage estimate, if any."""
-        out = [] if self.done else self._lines(self.lines.flush())
+        if self.done:
+            out = []
+        else:  # the bytes of a character cut off at the end become U+FFFD
+            tail = self.lines.feed(self.text.decode(b"", final=True))
+            out = self._lines(tail + self.lines.flush())
         rest = None if self.done else self.sse.flush()
         if rest is not None:
             out += self._event(rest)

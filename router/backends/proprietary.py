@@ -227,8 +227,8 @@ class OpenAIBackend(Backend):
                 response = chunks.response
                 if not wire.is_event_stream(response.headers.get("content-type", "")):
                     raise self._refused(response, response.read())
-                for text in response.iter_text():
-                    yield from events.feed(text)
+                for data in response.iter_bytes():  # decoded as UTF-8 by EventStream
+                    yield from events.feed(data)
                     if events.done:
                         break
         except errors.BackendError:
@@ -254,8 +254,8 @@ class OpenAIBackend(Backend):
                 response = chunks.response  # read here, as in stream
                 if not wire.is_event_stream(response.headers.get("content-type", "")):
                     raise self._refused(response, await response.aread())
-                async for text in response.aiter_text():
-                    for chunk in events.feed(text):
+                async for data in response.aiter_bytes():
+                    for chunk in events.feed(data):
                         yield chunk
                     if events.done:
                         break
