@@ -439,3 +439,53 @@ def test_a_stream_is_read_as_utf8_whatever_charset_its_header_names(
     b = http(server) if kind == "http" else cloud(server, monkeypatch)
     chunks = read_stream(b, sync)
     assert "".join(c.text for c in chunks) == text
+
+
+@pytest.mark.parametrize("sync", [True, False], ids=["stream", "astream"])
+@pytest.mark.parametrize("kind", ["http", "proprietary"])
+def test_an_event_stream_labelled_json_is_read_as_one(server, monkeypatch, kind, sync) -> None:
+    """Gateways label event streams ``application/json`` (the openai SDK never looked at
+    the label): the body's opening decides, even after blank lines and cut inside its
+    first ``data:``."""
+    body = b"\r\n " + event("Hel") + event("lo", finish="stop") + b"data: [DONE]\n\n"
+    server.scripts.append([(head("application/json"), 0), (body[:5], 0), (body[5:], 0.05)])
+    b = http(server) if kind == "http" else cloud(server, monkeypatch)
+    chunks = read_stream(b, sync)
+    assert "".join(c.text for c in chunks) == "Hello"
+    assert [ch.finish_reason for c in chunks for ch in c.choices][-1] == "stop"
+
+
+@pytest.mark.parametrize("sync", [True, False], ids=["stream", "astream"])
+@pytest.mark.parametrize("kind", ["http", "proprietary"])
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        (whole(RATE_LIMITED_200), errors.RateLimited),
+        (whole(TOOL_ANSWER), errors.MalformedResponse),  # a whole answer, not a stream
+        ([(head("application/json"), 0), (b"  \n", 0)], errors.MalformedResponse),
+        ([(head("text/html"), 0), (b"data: <html>busy</html>", 0)], errors.MalformedResponse),
+    ],
+    ids=["json error", "json completion", "json blank", "html"],
+)
+def test_a_json_or_html_answer_to_a_stream_request_is_its_error_or_malformed(
+    server, monkeypatch, kind, sync, script, expected
+) -> None:
+    server.scripts.append(script)
+    b = http(server) if kind == "http" else cloud(server, monkeypatch)
+    with pytest.raises(expected):
+        read_stream(b, sync)
+
+
+@pytest.mark.parametrize("kind", ["http", "proprietary"])
+def test_a_long_json_answer_to_a_stream_request_is_not_held_to_its_end(
+    server, monkeypatch, kind
+) -> None:
+    """A body labelled JSON that is not an event stream is held only to read the error in
+    it: one past a megabyte is malformed at once, not held in memory until it ends."""
+    server.scripts.append([(head("application/json"), 0), (b"[" + b"0," * 600_000, 0), (b"0]", 5)])
+    b = http(server) if kind == "http" else cloud(server, monkeypatch)
+    t0 = time.monotonic()
+    with pytest.raises(errors.MalformedResponse):
+        list(b.stream(req(), timeout=8))
+    assert time.monotonic() - t0 < 3  # the body ends 5 s in
+    b.close()

@@ -237,17 +237,13 @@ class OpenAICompatibleBackend(Backend):
             with _until(events.deadline):
                 resp = self._client.send(send, stream=True)
             try:
-                with _until(events.deadline):
-                    if resp.status_code != 200:
+                if resp.status_code != 200:
+                    with _until(events.deadline):
                         raw = resp.read()
-                        raise wire.error_from_status(
-                            resp.status_code, backend=self.name, headers=resp.headers, body=raw
-                        )
-                    kind = resp.headers.get("content-type", "")
-                    if not wire.is_event_stream(kind):
-                        raise wire.not_event_stream(
-                            kind, resp.read(), backend=self.name, headers=resp.headers
-                        )
+                    raise wire.error_from_status(
+                        resp.status_code, backend=self.name, headers=resp.headers, body=raw
+                    )
+                events.start(resp.headers)  # a JSON or HTML body is raised at finish
                 for data in _each_until(resp.iter_bytes(), events):
                     for chunk in events.feed(data):
                         held = time.monotonic()
@@ -282,17 +278,13 @@ class OpenAICompatibleBackend(Backend):
             with _until(events.deadline):  # around each wait for the server, as in stream
                 resp = await client.send(send, stream=True)
             try:
-                with _until(events.deadline):
-                    if resp.status_code != 200:
+                if resp.status_code != 200:
+                    with _until(events.deadline):
                         raw = await resp.aread()
-                        raise wire.error_from_status(
-                            resp.status_code, backend=self.name, headers=resp.headers, body=raw
-                        )
-                    kind = resp.headers.get("content-type", "")
-                    if not wire.is_event_stream(kind):
-                        raise wire.not_event_stream(
-                            kind, await resp.aread(), backend=self.name, headers=resp.headers
-                        )
+                    raise wire.error_from_status(
+                        resp.status_code, backend=self.name, headers=resp.headers, body=raw
+                    )
+                events.start(resp.headers)
                 pieces = resp.aiter_bytes()
                 while True:
                     with _until(events.deadline):

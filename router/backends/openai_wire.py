@@ -293,6 +293,12 @@ class StreamUsage:
         return [make_chunk(last.id, last.model, usage=self.usage(), created=last.created)]
 
 
+# How an event stream's body opens (after optional whitespace): a field, or a comment.
+_EVENT_START = ("data:", "event:", ":")
+# The most of a body that is not an event stream held to read the server's error from it.
+_MAX_REFUSAL = 1 << 20
+
+
 class EventStream:
     """Turns the bytes of an SSE response, as they arrive, into chunks: ``data`` events,
     ``[DONE]``, an ``{"error": ...}`` event or llama-server's ``error:`` line (both raise
@@ -301,7 +307,14 @@ class EventStream:
     Server-sent events are UTF-8 whatever charset the content type names (WHATWG), so the
     bytes are decoded here, not by the HTTP library: a character cut between pieces is
     joined, a byte that is not UTF-8 becomes U+FFFD, and a leading byte-order mark is
-    dropped."""
+    dropped.
+
+    :meth:`start` reads the response's headers first. Servers that get an error they
+    cannot stream answer with JSON (or an HTML page) instead, but gateways also label
+    real event streams ``application/json``: a body labelled JSON is read as events when
+    it opens like them, else held (up to 1 MiB, then it is malformed) and raised at
+    :meth:`finish` as the error it holds (:func:`not_event_stream`). A response without
+    a content type is given the benefit of the doubt."""
 
     def __init__(self, backend: str, request: ChatRequest) -> None:
         self.backend = backend
@@ -310,10 +323,47 @@ class EventStream:
         self.sse = SSEDecoder()
         self.usage = StreamUsage(request)
         self.done = False  # ``[DONE]`` came: nothing after it is read
+        self.headers: Mapping[str, str] = {}
+        # The body so far while it may not be an event stream, else None.
+        self._held: list[bytes] | None = None
+        self._held_size = 0
+        # The text after leading whitespace while it is too short to tell whether it
+        # opens an event stream, else None.
+        self._opening: str | None = None
+
+    def start(self, headers: Mapping[str, str]) -> None:
+        """Take the headers of a 200 answer, before its body."""
+        self.headers = headers
+        kind = headers.get("content-type", "").lower()
+        if "json" in kind or "html" in kind:
+            self._held = []
+            self._opening = "" if "json" in kind else None
 
     def feed(self, data: bytes) -> list[ChatCompletionChunk]:
         """The chunks completed by ``data``, the next bytes of the body."""
+        if self._held is not None:
+            return self._hold(self._held, data)
         return self._lines(self.lines.feed(self.text.decode(data)))
+
+    def _hold(self, held: list[bytes], data: bytes) -> list[ChatCompletionChunk]:
+        held.append(data)
+        self._held_size += len(data)
+        if self._opening is not None:
+            self._opening = (self._opening + self.text.decode(data)).lstrip()
+            opens = _opens_event_stream(self._opening)
+            if opens:  # read as events from here: nothing more is held
+                text, self._opening, self._held = self._opening, None, None
+                return self._lines(self.lines.feed(text))
+            if opens is False:
+                self._opening = None
+        if self._held_size > _MAX_REFUSAL:
+            raise self._refused()
+        return []
+
+    def _refused(self) -> errors.BackendError:
+        body = b"".join(self._held or ())
+        kind = self.headers.get("content-type", "")
+        return not_event_stream(kind, body, backend=self.backend, headers=self.headers)
 
     def _lines(self, lines: list[str]) -> list[ChatCompletionChunk]:
         out: list[ChatCompletionChunk] = []
@@ -333,7 +383,10 @@ class EventStream:
         return [self.usage.add(parse_chunk(raw, backend=self.backend))]
 
     def finish(self) -> list[ChatCompletionChunk]:
-        """The chunks of an event cut off at the end, then the usage estimate, if any."""
+        """The chunks of an event cut off at the end, then the usage estimate, if any.
+        A body that was not an event stream raises the error it holds."""
+        if self._held is not None:
+            raise self._refused()
         if self.done:
             out = []
         else:  # the bytes of a character cut off at the end become U+FFFD
@@ -345,12 +398,14 @@ class EventStream:
         return out + self.usage.tail()
 
 
-def is_event_stream(content_type: str) -> bool:
-    """Whether a 200 answer to a stream request is an event stream. Servers that get an
-    error they cannot stream answer with JSON (or an HTML page) instead; a response without
-    a content type is given the benefit of the doubt."""
-    kind = content_type.lower()
-    return not ("json" in kind or "html" in kind)
+def _opens_event_stream(opening: str) -> bool | None:
+    """Whether a body whose text after leading whitespace begins with ``opening`` is an
+    event stream; None while ``opening`` is too short to tell."""
+    if opening.startswith(_EVENT_START):
+        return True
+    if any(start.startswith(opening) for start in _EVENT_START):
+        return None
+    return False
 
 
 def not_event_stream(

@@ -165,12 +165,6 @@ class OpenAIBackend(Backend):
             completion.usage = counter.usage()
         return completion
 
-    def _refused(self, response: Any, body: bytes) -> errors.BackendError:
-        """The typed error of a 200 answer to a stream request that is not an event
-        stream (a JSON error body, an HTML page)."""
-        kind = response.headers.get("content-type", "")
-        return wire.not_event_stream(kind, body, backend=self.name, headers=response.headers)
-
     # --- the Backend interface ------------------------------------------------------
 
     def chat(
@@ -225,8 +219,7 @@ class OpenAIBackend(Backend):
                 # llama-server's ``error:`` lines: the body is read here, as the HTTP
                 # backend reads it, so both raise the same typed errors.
                 response = chunks.response
-                if not wire.is_event_stream(response.headers.get("content-type", "")):
-                    raise self._refused(response, response.read())
+                events.start(response.headers)  # a JSON or HTML body is raised at finish
                 for data in response.iter_bytes():  # decoded as UTF-8 by EventStream
                     yield from events.feed(data)
                     if events.done:
@@ -252,8 +245,7 @@ class OpenAIBackend(Backend):
         try:
             async with await self._async().chat.completions.create(**args) as chunks:
                 response = chunks.response  # read here, as in stream
-                if not wire.is_event_stream(response.headers.get("content-type", "")):
-                    raise self._refused(response, await response.aread())
+                events.start(response.headers)
                 async for data in response.aiter_bytes():
                     for chunk in events.feed(data):
                         yield chunk
