@@ -187,10 +187,27 @@ class AttemptPlan:
                 "no allowed backend is left for this request",
                 tuple(self.skipped_candidates()) + candidates,
             )
-        summary = ", ".join(f"{a.backend}: {a.error_type}" for a in tried if a.outcome == "error")
         return errors.AllAttemptsFailed(
-            f"all {len(tried)} attempt(s) failed ({summary})", attempts=tried
+            f"all {len(tried)} attempt(s) failed: {_failures(tried)}", attempts=tried
         )
+
+
+def _failures(attempts: list[Attempt]) -> str:
+    """Why each attempt failed, in order, repeats counted: "srv: connection refused or
+    unreachable (BackendUnavailable, 2 times); gpt: environment variable OPENAI_API_KEY is
+    not set (AuthenticationFailed)". Backend errors never carry prompt text or keys."""
+    counts: dict[tuple[str, str | None], int] = {}
+    for a in attempts:
+        if a.outcome == "error":
+            key = (a.error or f"{a.backend}: failed", a.error_type)
+            counts[key] = counts.get(key, 0) + 1
+    parts = []
+    for (why, kind), n in counts.items():
+        notes = [kind] if kind else []
+        if n > 1:
+            notes.append(f"{n} times")
+        parts.append(f"{why} ({', '.join(notes)})" if notes else why)
+    return "; ".join(parts)
 
 
 def _backoff(policy: Policy) -> Backoff:

@@ -96,7 +96,11 @@ def test_when_everything_fails_the_error_lists_each_attempt() -> None:
     with pytest.raises(AllAttemptsFailed) as info:
         r.chat("Hello")
     assert [a.backend for a in info.value.attempts] == ["a", "a", "b", "b"]
-    assert "a: ServerError" in str(info.value)
+    # Each reason, not only its type: "connection refused", "OPENAI_API_KEY is not set".
+    assert str(info.value) == (
+        "all 4 attempt(s) failed: a: scripted server error (HTTP 500) (ServerError, 2 times); "
+        "b: scripted server error (HTTP 500) (ServerError, 2 times)"
+    )
 
 
 def test_no_route_lists_every_candidate_and_why() -> None:
