@@ -249,6 +249,39 @@ def test_a_closed_backend_is_unavailable_not_a_runtime_error(server) -> None:
         list(b.stream(req()))
 
 
+@pytest.mark.parametrize("path", ["chat", "stream", "achat", "astream"])
+def test_close_racing_a_call_is_unavailable_not_a_runtime_error(server, monkeypatch, path) -> None:
+    """close() in another thread (or aclose() on the loop) can land between a call's
+    closed check and its send: the caller gets BackendUnavailable, as from any closed
+    backend, not httpx's untyped RuntimeError (which the router counts as a server
+    error against the circuit)."""
+    b = http(server)
+    url = b._url
+
+    def url_then_closed() -> str:  # called after the closed check, before the send
+        b.close()
+        return url()
+
+    monkeypatch.setattr(b, "_url", url_then_closed)
+
+    async def run() -> None:
+        # aclose() on this loop closes the pool the call already took (here, before
+        # the call: closing it takes an await the hook cannot make).
+        await b._aclient().aclose()
+        if path == "achat":
+            await b.achat(req(), timeout=5)
+        else:
+            [c async for c in b.astream(req(), timeout=5)]
+
+    with pytest.raises(errors.BackendUnavailable, match="backend is closed"):
+        if path == "chat":
+            b.chat(req(), timeout=5)
+        elif path == "stream":
+            list(b.stream(req(), timeout=5))
+        else:
+            asyncio.run(run())
+
+
 def test_a_closed_backend_reports_itself_unhealthy_without_probing(openai_stub) -> None:
     """Health is described, never raised, and a closed backend opens no pool to probe."""
     b = OpenAICompatibleBackend.from_spec(stub_http_spec(openai_stub))

@@ -159,7 +159,16 @@ class OpenAICompatibleBackend(Backend):
 
     def _open(self) -> None:
         if self._closed:
-            raise errors.BackendUnavailable("backend is closed", backend=self.name)
+            raise self._closed_error()
+
+    def _closed_error(self) -> errors.BackendError:
+        return errors.BackendUnavailable("backend is closed", backend=self.name)
+
+    def _closed_meanwhile(self, exc: RuntimeError) -> bool:
+        """Whether ``exc`` is httpx refusing to send on a pool that :meth:`close` (or
+        :meth:`aclose`) shut after the call's closed check. Any other RuntimeError is
+        not ours to type."""
+        return self._closed and "client has been closed" in str(exc)
 
     # --- the Backend interface ------------------------------------------------------
 
@@ -189,6 +198,10 @@ class OpenAICompatibleBackend(Backend):
                 status, resp_headers = resp.status_code, resp.headers
         except httpx.HTTPError as exc:
             failure = errors.translated(self._error(exc), exc)
+        except RuntimeError as exc:
+            if not self._closed_meanwhile(exc):
+                raise
+            failure = self._closed_error()
         else:
             return self._completion(request, status, resp_headers, b"".join(pieces))
         # Outside the handler: httpx's exception, whose request holds the bearer key, is
@@ -214,6 +227,10 @@ class OpenAICompatibleBackend(Backend):
             failure: errors.BackendError = errors.BackendTimeout("timed out", backend=self.name)
         except httpx.HTTPError as exc:
             failure = errors.translated(self._error(exc), exc)
+        except RuntimeError as exc:
+            if not self._closed_meanwhile(exc):
+                raise
+            failure = self._closed_error()
         else:
             return self._completion(request, resp.status_code, resp.headers, resp.content)
         raise failure  # outside the handlers, as in chat
@@ -255,6 +272,10 @@ class OpenAICompatibleBackend(Backend):
                 resp.close()
         except httpx.HTTPError as exc:
             failure = errors.translated(self._error(exc), exc)
+        except RuntimeError as exc:
+            if not self._closed_meanwhile(exc):
+                raise
+            failure = self._closed_error()
         else:
             yield from events.finish()
             return
@@ -301,6 +322,10 @@ class OpenAICompatibleBackend(Backend):
                 await resp.aclose()
         except httpx.HTTPError as exc:
             failure = errors.translated(self._error(exc), exc)
+        except RuntimeError as exc:
+            if not self._closed_meanwhile(exc):
+                raise
+            failure = self._closed_error()
         else:
             for chunk in events.finish():
                 yield chunk
