@@ -78,3 +78,39 @@ def test_a_copy_in_use_at_close_is_freed_when_its_chat_ends(tiny_models) -> None
     assert got == [errors.BackendUnavailable]  # cut by close
     assert b.metadata()["loaded"] is False
     assert freed(model)
+
+
+def test_a_queued_stream_keeps_its_copy_through_close_and_frees_it_when_it_ends(
+    tiny_models,
+) -> None:
+    """The copy is handed to a waiting caller by the worker: close() stops that worker,
+    which must not give the copy up (and free it) while its caller still reads from it."""
+    b = LlamaCppBackend.from_spec(tiny_spec(tiny_models.moe, preload=True))
+    model = the_model(b)
+    first = b.stream(greedy("Tell me a long story", 400))
+    next(first)  # the only copy is busy: the next caller waits in the queue
+    reading, leave = threading.Event(), threading.Event()
+    got: list[type[BaseException]] = []
+
+    def queued() -> None:
+        second = b.stream(greedy("And another", 400))
+        next(second)  # its turn came from the worker
+        reading.set()
+        leave.wait(30)
+        try:
+            next(second)
+        except errors.BackendError as exc:
+            got.append(type(exc))
+        second.close()
+
+    caller = threading.Thread(target=queued)
+    caller.start()
+    first.close()
+    assert reading.wait(30)
+    b.close()
+    assert b.metadata()["loaded"] is True  # still in use: not freed under its reader
+    leave.set()
+    caller.join(30)
+    assert got == [errors.BackendUnavailable]  # the stream was cut by close
+    assert b.metadata()["loaded"] is False
+    assert freed(model)

@@ -51,14 +51,13 @@ _END = object()
 class Job:
     """One request in the queue. A job with a ``sink`` (async callers) is run by the worker,
     which pushes chunks (or a completion into ``future``); one without is run by its caller's
-    own thread once the worker hands it the model (``turn``) and waits for ``done``."""
+    own thread once the worker hands it the model (``turn``), and releases it after."""
 
     __slots__ = (
         "backend",
         "cancelled",
         "counted",
         "deadline",
-        "done",
         "future",
         "request",
         "sink",
@@ -74,7 +73,6 @@ class Job:
         self.future: Future[ChatCompletion] = Future()
         self.cancelled = False
         self.turn = threading.Event()
-        self.done = threading.Event()
         self.slot = 0
         self.counted = False  # in the backend's running count
 
@@ -186,15 +184,15 @@ class InProcessBackend(Backend, Generic[SlotT]):
                     return
                 job = self._pending.popleft()
                 self._claim(job, i)
+            if job.sink is None:  # a sync caller runs it in its own thread
+                if job.cancelled:  # it gave up waiting before its turn came
+                    self._release(job)
+                else:
+                    job.turn.set()  # it holds the copy now, and releases it when done
+                continue
             deliver: Callable[[], None] | None = None
             try:
-                if job.sink is None:  # a sync caller runs it in its own thread
-                    if not job.cancelled:
-                        job.turn.set()
-                        while not job.done.wait(0.5) and not self._closed:
-                            pass
-                else:
-                    deliver = self._run(i, job, job.sink)
+                deliver = self._run(i, job, job.sink)
             finally:
                 self._release(job)
             if deliver is not None:
@@ -204,9 +202,8 @@ class InProcessBackend(Backend, Generic[SlotT]):
                     deliver()
 
     def _release(self, job: Job) -> None:
-        """Take a finished job out of the running count (once), then let its waiter go.
-        On a closed backend the copy it ran on is freed now: :meth:`close` had to leave it
-        loaded while the job used it."""
+        """Take a finished job out of the running count (once). On a closed backend the copy
+        it ran on is freed now: :meth:`close` had to leave it loaded while the job used it."""
         freed: SlotT | None = None
         with self._cond:
             if job.counted:
@@ -216,7 +213,6 @@ class InProcessBackend(Backend, Generic[SlotT]):
                 if self._closed:
                     freed, self._slots[job.slot] = self._slots[job.slot], None
                 self._cond.notify_all()
-        job.done.set()
         if freed is not None:
             self._unload(freed)
 
