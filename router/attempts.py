@@ -68,7 +68,11 @@ class Call:
     def next(self) -> Step | None:
         """The next step of the plan. A retry is announced here, when it is made; one the
         plan dropped (the re-check refused it, it would wait past the deadline) is
-        announced as the move to the next backend instead."""
+        announced as the move to the next backend instead. Once the router is closed, no
+        further attempt is made: the caller gets :class:`~router.errors.RouterClosed`, not
+        retries and fallbacks on backends that are closed."""
+        if self.router._closed:
+            self.plan.stop(errors.RouterClosed("the router was closed during this request"))
         step = self.plan.next_step(time.monotonic())
         pending, self._pending_retry = self._pending_retry, None
         if pending is not None and step is not None:

@@ -61,6 +61,10 @@ class AttemptPlan:
         self._tried = 0
         self.last_backend: str | None = None
 
+    def stop(self, exc: errors.RouterError) -> None:
+        """End the plan now: no further attempt; :meth:`error` returns ``exc``."""
+        self._stop = exc
+
     def next_step(self, now: float) -> Step | None:
         """The next attempt, or ``None`` when the plan is over (then see :meth:`error`)."""
         if self._stop is not None or self._tried >= self._policy.routing.max_attempts:

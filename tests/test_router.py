@@ -385,6 +385,28 @@ def test_an_open_circuit_when_a_turn_is_routed_does_not_move_the_conversation_up
         assert not any("stickiness" in why for why in route.reasons)
 
 
+@pytest.mark.parametrize("how", ["chat", "achat", "stream"])
+def test_a_request_in_flight_when_the_router_closes_gets_router_closed(how) -> None:
+    """Its attempt fails while the router closes: no retry, no fallback on backends that
+    are closed, and an error that says what happened."""
+    import threading
+
+    from router import RouterClosed
+
+    small = FakeBackend("small", latency_ms=300, script=["server_error"] * 3)
+    large = FakeBackend("large", tier="large")
+    r = router_with([small, large])
+    threading.Timer(0.1, r.close).start()
+    with pytest.raises(RouterClosed):
+        if how == "chat":
+            r.chat("Hello")
+        elif how == "achat":
+            asyncio.run(r.achat("Hello"))
+        else:
+            list(r.stream("Hello"))
+    assert small.calls == 1 and large.calls == 0
+
+
 def test_labels_that_differ_only_in_case_are_an_error_not_a_silent_choice() -> None:
     r = router_with(three_tiers())
     with pytest.raises(InvalidRequest, match="given twice"):
