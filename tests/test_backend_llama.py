@@ -306,13 +306,8 @@ def test_a_missing_or_broken_llama_cpp_library_is_unavailable_with_health_saying
     b.close()
 
 
-def test_a_model_that_fails_to_load_is_unavailable(tmp_path) -> None:
-    path = tmp_path / "truncated.gguf"
-    from tests.gguf_models import write_model
-
-    data = write_model(tmp_path / "full.gguf").read_bytes()
-    path.write_bytes(data[: len(data) // 2])  # header intact, weights cut
-    spec = BackendSpec(
+def _broken_spec(path) -> BackendSpec:  # type: ignore[no-untyped-def]
+    return BackendSpec(
         name="broken",
         tier="small",
         zone="local",
@@ -321,7 +316,34 @@ def test_a_model_that_fails_to_load_is_unavailable(tmp_path) -> None:
         context_window=512,
         options={"model_path": str(path)},
     )
-    b = LlamaCppBackend.from_spec(spec)
+
+
+def test_a_truncated_model_file_is_a_config_error_before_any_request(tmp_path) -> None:
+    """An interrupted download: its header is whole, so only the sizes can tell."""
+    from tests.gguf_models import write_model
+
+    data = write_model(tmp_path / "full.gguf").read_bytes()
+    path = tmp_path / "truncated.gguf"
+    path.write_bytes(data[: len(data) // 2])  # header intact, weights cut
+    with pytest.raises(errors.ConfigError, match="truncated") as info:
+        LlamaCppBackend.from_spec(_broken_spec(path))
+    assert str(path) in str(info.value)
+    LlamaCppBackend.from_spec(_broken_spec(tmp_path / "full.gguf")).close()  # whole: fine
+
+
+def test_a_model_that_fails_to_load_is_unavailable(tmp_path) -> None:
+    import struct
+
+    from tests.gguf_models import write_model
+
+    data = bytearray(write_model(tmp_path / "full.gguf").read_bytes())
+    key = b"general.architecture"
+    at = data.index(key) + len(key) + 4  # after the key and the value's type
+    (length,) = struct.unpack_from("<Q", data, at)
+    data[at + 8 : at + 8 + length] = b"x" * length  # an architecture llama.cpp lacks
+    path = tmp_path / "unknown-architecture.gguf"
+    path.write_bytes(bytes(data))
+    b = LlamaCppBackend.from_spec(_broken_spec(path))
     with pytest.raises(errors.BackendUnavailable, match="failed to load"):
         b.chat(greedy("hi"))
     assert not b.health().ok

@@ -220,14 +220,46 @@ def _parse(buf: Any, path: str, size: int) -> GGUFInfo:
         metadata[key] = r.value(r.unpack("I"))
     params = 0
     types: dict[int, int] = {}
+    last = (-1, 0, 0)  # the tensor whose data starts last: (offset, type, elements)
     for _ in range(n_tensors):
         r.skip_string()
         dims = [r.unpack("Q") for _ in range(r.unpack("I"))]
         ttype = r.unpack("I")
-        r.unpack("Q")  # offset
+        offset = r.unpack("Q")
         count = 1
         for d in dims:
             count *= d
         params += count
         types[ttype] = types.get(ttype, 0) + 1
+        if offset > last[0]:
+            last = (offset, ttype, count)
+    if n_tensors:
+        _check_complete(r.pos, metadata, last, size)
     return GGUFInfo(path, version, metadata, n_tensors, params, size, types)
+
+
+# Bytes per block and elements per block of the common ggml tensor types (F32, F16, the
+# Q4_0 ... Q8_0 and k-quant families, BF16): enough to tell where the last tensor ends.
+_TYPE_SIZES = {
+    0: (4, 1), 1: (2, 1), 2: (18, 32), 3: (20, 32), 6: (22, 32), 7: (24, 32), 8: (34, 32),
+    10: (84, 256), 11: (110, 256), 12: (144, 256), 13: (176, 256), 14: (210, 256),
+    15: (292, 256), 30: (2, 1),
+}  # fmt: skip
+
+
+def _check_complete(header_end: int, metadata: dict[str, Any], last: tuple, size: int) -> None:
+    """Raise ``EOFError`` when the file ends before its last tensor's data does: a download
+    that was cut short parses (its header is whole) and fails only when llama.cpp loads
+    it, at the first request."""
+    align = metadata.get("general.alignment", 32)
+    if not isinstance(align, int) or align <= 0:
+        align = 32
+    data_start = -(-header_end // align) * align
+    offset, ttype, count = last
+    block = _TYPE_SIZES.get(ttype)
+    needed = data_start + offset + (count // block[1] * block[0] if block else 1)
+    if needed > size:
+        raise EOFError(
+            f"truncated: its tensors need at least {needed:,} bytes and the file has "
+            f"{size:,} (an interrupted download?)"
+        )
