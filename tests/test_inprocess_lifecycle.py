@@ -1,15 +1,18 @@
-"""When an in-process model is freed: at ``close()``, even with requests in flight."""
+"""When an in-process model is freed: at ``close()``, even with requests in flight, or when a
+router or backend nobody closed is garbage-collected."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import threading
+import warnings
 import weakref
 from typing import Any
 
 import pytest
 
-from router import errors
+from router import Router, errors
 from router.backends.llama_cpp import LlamaCppBackend
 from router.messages import parse_request
 from tests.fixtures_backends import tiny_spec
@@ -113,4 +116,58 @@ def test_a_queued_stream_keeps_its_copy_through_close_and_frees_it_when_it_ends(
     caller.join(30)
     assert got == [errors.BackendUnavailable]  # the stream was cut by close
     assert b.metadata()["loaded"] is False
+    assert freed(model)
+
+
+# --- a router or backend dropped without close() ------------------------------------------
+
+
+def ask(r: Router, how: str) -> None:
+    """One request through ``r``, called the way ``how`` says."""
+
+    async def astream() -> None:
+        async for _ in r.astream("Hi", max_tokens=4):
+            pass
+
+    if how == "chat":
+        r.chat("Hi", max_tokens=4)
+    elif how == "stream":
+        list(r.stream("Hi", max_tokens=4))
+    elif how == "achat":
+        asyncio.run(r.achat("Hi", max_tokens=4))
+    else:
+        asyncio.run(astream())
+
+
+@pytest.mark.parametrize("how", ["chat", "achat", "stream", "astream"])
+def test_a_router_dropped_without_close_frees_its_model_and_its_worker(tiny_models, how) -> None:
+    before = set(threading.enumerate())
+    r = Router([LlamaCppBackend.from_spec(tiny_spec(tiny_models.moe))], telemetry=False)
+    ask(r, how)
+    b = r.backends["tiny"]
+    model = the_model(b)
+    workers = [t for t in threading.enumerate() if t not in before and t.name == "llama-tiny-0"]
+    assert len(workers) == 1
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        del r, b
+        gc.collect()
+        workers[0].join(10)
+    assert not workers[0].is_alive()
+    assert freed(model)
+    said = [str(w.message) for w in seen if issubclass(w.category, ResourceWarning)]
+    assert any("'tiny' was not closed" in m for m in said), said  # as an unclosed file says
+
+
+def test_a_closed_or_unused_backend_is_dropped_without_a_warning(tiny_models) -> None:
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        unused = LlamaCppBackend.from_spec(tiny_spec(tiny_models.moe))
+        closed = LlamaCppBackend.from_spec(tiny_spec(tiny_models.moe))
+        closed.chat(greedy("Hi", 2))
+        model = the_model(closed)
+        closed.close()
+        del unused, closed
+        gc.collect()
+    assert not [w for w in seen if issubclass(w.category, ResourceWarning)]
     assert freed(model)

@@ -20,6 +20,11 @@ them pulling from one bounded queue shared by every caller in every thread and e
   ``stopped()``; the model-specific code checks it between tokens.
 * **Close** fails every waiting job, cancels running ones, joins the workers and unloads
   each copy no one is still using; a copy still in use is unloaded when its job ends.
+* **A backend dropped without close** is garbage-collected like any object: the workers
+  hold only the queue's state (:class:`_Queue`, no model) and a weak reference to the
+  backend, which they make strong only while they run a job. A finalizer then stops the
+  workers and unloads the models, with a :class:`ResourceWarning` as an unclosed file
+  gives: ``close()`` is how to say when.
 
 A subclass supplies the model-specific parts: :meth:`~InProcessBackend._slot` (load or
 return copy ``i``), :meth:`~InProcessBackend._generate` and :meth:`~InProcessBackend._chunks`
@@ -34,6 +39,8 @@ import asyncio
 import contextlib
 import threading
 import time
+import warnings
+import weakref
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import Future
@@ -81,6 +88,39 @@ class Job:
         return self.cancelled or (self.deadline is not None and time.monotonic() > self.deadline)
 
 
+class _Queue:
+    """What the worker threads share with their backend: the waiting jobs, which copies are
+    busy, whether the backend is closed. It holds neither the backend nor its models, so a
+    backend nobody uses any more can be collected while its workers wait on ``cond``."""
+
+    __slots__ = ("busy", "closed", "cond", "pending", "running", "threads")
+
+    def __init__(self, instances: int) -> None:
+        self.cond = threading.Condition()
+        self.pending: deque[Job] = deque()
+        self.running = 0  # jobs holding a copy
+        self.busy = [False] * instances
+        self.closed = False
+        self.threads: list[threading.Thread] = []
+
+    def claim(self, job: Job, i: int) -> None:
+        """Mark copy ``i`` busy with ``job`` (``cond``'s lock is held)."""
+        self.busy[i] = True
+        self.running += 1
+        job.counted, job.slot = True, i
+
+    def shut(self) -> list[Job] | None:
+        """Mark the backend closed, wake the workers (they exit) and return the jobs that
+        were waiting, for the caller to fail; ``None`` if it was closed already."""
+        with self.cond:
+            if self.closed:
+                return None
+            self.closed = True
+            pending, self.pending = list(self.pending), deque()
+            self.cond.notify_all()
+        return pending
+
+
 class ModelSlot(Protocol):
     """One loaded copy of a model; ``job`` is the job running on it, if any."""
 
@@ -100,12 +140,18 @@ class InProcessBackend(Backend, Generic[SlotT]):
         super().__init__(spec)
         self._max_queue = max_queue
         self._slots: list[SlotT | None] = [None] * instances
-        self._pending: deque[Job] = deque()
-        self._running = 0
-        self._busy = [False] * instances
-        self._cond = threading.Condition()
-        self._threads: list[threading.Thread] = []
-        self._closed = False
+        self._q = _Queue(instances)
+        # Run when the backend is collected without close(); not at interpreter exit, where
+        # the daemon workers simply stop with the process.
+        self._finalizer = weakref.finalize(
+            self, _collected, self._q, self._slots, type(self)._unload, self.name
+        )
+        self._finalizer.atexit = False
+
+    @property
+    def _closed(self) -> bool:
+        """Whether :meth:`close` has run (or the backend was collected)."""
+        return self._q.closed
 
     # --- what a subclass supplies -----------------------------------------------------
 
@@ -125,9 +171,10 @@ class InProcessBackend(Backend, Generic[SlotT]):
         """``exc``, raised running ``job``, as a :class:`~router.errors.BackendError`."""
         raise NotImplementedError
 
-    def _unload(self, slot: SlotT) -> None:
-        """Free a copy no one uses any more (at close, or when the last job on a closed
-        backend ends)."""
+    @classmethod
+    def _unload(cls, slot: SlotT) -> None:
+        """Free a copy no one uses any more (at close, when the last job on a closed backend
+        ends, or after the backend was collected: hence a class method)."""
 
     def _check_request(self, request: ChatRequest) -> None:
         """Refuse a request this model cannot serve, before it is queued."""
@@ -135,84 +182,72 @@ class InProcessBackend(Backend, Generic[SlotT]):
     # --- the queue and its workers ----------------------------------------------------
 
     def _start_workers(self) -> None:
-        with self._cond:
-            if self._threads or self._closed:
+        q = self._q
+        with q.cond:
+            if q.threads or q.closed:
                 return
+            me = weakref.ref(self)  # a worker must not keep its backend alive
             for i in range(len(self._slots)):
                 name = f"{self.worker_prefix}-{self.name}-{i}"
-                t = threading.Thread(target=self._work, args=(i,), name=name, daemon=True)
-                self._threads.append(t)
+                t = threading.Thread(target=_work, args=(me, q, i), name=name, daemon=True)
+                q.threads.append(t)
                 t.start()
 
     def _submit(self, request: ChatRequest, timeout: float | None, sink: Any = None) -> Job:
         self._check_request(request)
         job = Job(self.name, request, timeout, sink)
         self._start_workers()
-        with self._cond:
-            if self._closed:
+        q = self._q
+        with q.cond:
+            if q.closed:
                 raise errors.BackendUnavailable("backend is closed", backend=self.name)
             # One running job per instance, plus ``max_queue`` waiting.
-            if len(self._pending) + self._running >= self._max_queue + len(self._slots):
+            if len(q.pending) + q.running >= self._max_queue + len(self._slots):
                 raise _busy(errors.BackendUnavailable("queue full", backend=self.name))
-            idle = [i for i, busy in enumerate(self._busy) if not busy]
-            if sink is None and idle and not self._pending:
+            idle = [i for i, busy in enumerate(q.busy) if not busy]
+            if sink is None and idle and not q.pending:
                 # Nobody is waiting and a copy is idle: a sync caller takes it at once,
                 # without waking the worker (two thread switches saved per request).
-                self._claim(job, idle[0])
+                q.claim(job, idle[0])
                 job.turn.set()
             else:
-                self._pending.append(job)
-                self._cond.notify_all()
+                q.pending.append(job)
+                q.cond.notify_all()
         return job
-
-    def _claim(self, job: Job, i: int) -> None:
-        """Mark copy ``i`` busy with ``job`` (the condition's lock is held)."""
-        self._busy[i] = True
-        self._running += 1
-        job.counted, job.slot = True, i
 
     def queue_depth(self) -> int:
         """Requests queued or running on this model in this process."""
-        return len(self._pending) + self._running
+        return len(self._q.pending) + self._q.running
 
-    def _work(self, i: int) -> None:
-        while True:
-            with self._cond:
-                while (not self._pending or self._busy[i]) and not self._closed:
-                    self._cond.wait()
-                if self._closed:
-                    return
-                job = self._pending.popleft()
-                self._claim(job, i)
-            if job.sink is None:  # a sync caller runs it in its own thread
-                if job.cancelled:  # it gave up waiting before its turn came
-                    self._release(job)
-                else:
-                    job.turn.set()  # it holds the copy now, and releases it when done
-                continue
-            deliver: Callable[[], None] | None = None
-            try:
-                deliver = self._run(i, job, job.sink)
-            finally:
+    def _serve(self, i: int, job: Job) -> Callable[[], None] | None:
+        """Serve ``job``, just taken from the queue by worker ``i`` (which claimed copy
+        ``i``); returns how to hand an async caller its end, which the worker does once it
+        has let go of the backend."""
+        if job.sink is None:  # a sync caller runs it in its own thread
+            if job.cancelled:  # it gave up waiting before its turn came
                 self._release(job)
-            if deliver is not None:
-                # After the count drops: depth is 0 once a caller has its answer. A caller
-                # whose event loop has closed cannot be told; the worker must live on.
-                with contextlib.suppress(RuntimeError):
-                    deliver()
+            else:
+                job.turn.set()  # it holds the copy now, and releases it when done
+            return None
+        try:
+            return self._run(i, job, job.sink)
+        finally:
+            # Before the hand-over: depth is 0 once a caller has its answer.
+            self._release(job)
 
     def _release(self, job: Job) -> None:
         """Take a finished job out of the running count (once). On a closed backend the copy
         it ran on is freed now: :meth:`close` had to leave it loaded while the job used it."""
         freed: SlotT | None = None
-        with self._cond:
+        q = self._q
+        with q.cond:
             if job.counted:
                 job.counted = False
-                self._running -= 1
-                self._busy[job.slot] = False
-                if self._closed:
+                q.running -= 1
+                q.busy[job.slot] = False
+                if q.closed:
                     freed, self._slots[job.slot] = self._slots[job.slot], None
-                self._cond.notify_all()
+                q.cond.notify_all()
         if freed is not None:
             self._unload(freed)
 
@@ -365,36 +400,90 @@ class InProcessBackend(Backend, Generic[SlotT]):
 
     def close(self) -> None:
         """Stop the workers (a running job stops at its next token) and free the models."""
-        with self._cond:
-            if self._closed:
-                return
-            self._closed = True
-            pending, self._pending = list(self._pending), deque()
-            self._cond.notify_all()
+        q = self._q
+        pending = q.shut()
+        if pending is None:
+            return
+        self._finalizer.detach()  # closed here: nothing is left for the collector to do
         for job in pending:
-            err = errors.BackendUnavailable("backend closed", backend=self.name)
-            if job.sink is None:
-                job.turn.set()  # its caller wakes, sees the backend closed, and raises
-            else:
-                job.sink(err)
-            if job.future.set_running_or_notify_cancel():
-                job.future.set_exception(err)
+            _fail(job, self.name)
         for slot in self._slots:
             if slot is not None and slot.job is not None:
                 slot.job.cancelled = True
-        for t in self._threads:
-            t.join(timeout=30)
-        with self._cond:
-            # A copy still in use (a request that has not stopped yet, a stream its caller
-            # left suspended) cannot be freed under its user: the last job on it frees it
-            # when it ends (see _release).
-            freed: list[SlotT] = []
-            for i, slot in enumerate(self._slots):
-                if slot is not None and not self._busy[i]:
-                    freed.append(slot)
-                    self._slots[i] = None
-        for slot in freed:
-            self._unload(slot)
+        for t in q.threads:
+            if t is not threading.current_thread():
+                t.join(timeout=30)
+        # A copy still in use (a request that has not stopped yet, a stream its caller left
+        # suspended) cannot be freed under its user: the last job on it frees it when it
+        # ends (see _release).
+        _free_idle(q, self._slots, self._unload)
+
+
+def _work(backend: weakref.ref[InProcessBackend[Any]], q: _Queue, i: int) -> None:
+    """Worker ``i``: take jobs from the queue for copy ``i`` until the backend is closed or
+    collected. It holds the backend only while it serves a job, never while it waits."""
+    while True:
+        with q.cond:
+            while (not q.pending or q.busy[i]) and not q.closed:
+                q.cond.wait()
+            if q.closed:
+                return
+            serving = backend()
+            if serving is None:  # collected: its finalizer fails what still waits
+                return
+            job = q.pending.popleft()
+            q.claim(job, i)
+        deliver = serving._serve(i, job)
+        # Let go of the backend before its caller hears the end: a caller that drops the
+        # backend then leaves nothing holding it (the last reference going runs the
+        # finalizer, here).
+        del serving, job
+        if deliver is not None:
+            # A caller whose event loop has closed cannot be told; the worker lives on.
+            with contextlib.suppress(RuntimeError):
+                deliver()
+            del deliver
+
+
+def _collected(q: _Queue, slots: list[Any], unload: Callable[[Any], None], name: str) -> None:
+    """A backend was garbage-collected without :meth:`~InProcessBackend.close`: stop its
+    workers, fail what still waits, free its models. Nothing runs on them: a job holds its
+    backend."""
+    started = bool(q.threads) or any(slot is not None for slot in slots)
+    for job in q.shut() or ():
+        _fail(job, name)
+    _free_idle(q, slots, unload)
+    if started:
+        warnings.warn(
+            f"in-process backend {name!r} was not closed; its model was freed when it was "
+            "garbage-collected (call close(), or use the router as a context manager)",
+            ResourceWarning,
+            stacklevel=1,
+        )
+
+
+def _fail(job: Job, name: str) -> None:
+    """End a job that was still waiting when its backend closed."""
+    err = errors.BackendUnavailable("backend closed", backend=name)
+    if job.sink is None:
+        job.turn.set()  # its caller wakes, sees the backend closed, and raises
+    else:
+        job.sink(err)
+    if job.future.set_running_or_notify_cancel():
+        job.future.set_exception(err)
+
+
+def _free_idle(q: _Queue, slots: list[Any], unload: Callable[[Any], None]) -> None:
+    """Unload every loaded copy of a closed backend that no job holds. Taking a copy out of
+    ``slots`` under the lock means exactly one of this and ``_release`` frees it."""
+    with q.cond:
+        freed = []
+        for i, slot in enumerate(slots):
+            if slot is not None and not q.busy[i]:
+                freed.append(slot)
+                slots[i] = None
+    for slot in freed:
+        unload(slot)
 
 
 def _ignore(item: Any) -> None:

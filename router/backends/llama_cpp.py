@@ -217,7 +217,8 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
             why = f"llama-cpp-python cannot be loaded ({name})"
         return errors.BackendUnavailable(why, backend=self.name)
 
-    def _unload(self, slot: _Slot) -> None:
+    @classmethod
+    def _unload(cls, slot: _Slot) -> None:
         slot.llama.close()
 
     # --- running a request ----------------------------------------------------------
