@@ -9,7 +9,8 @@ queue depth. Attribute values are names and types, never text from a request.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from opentelemetry import metrics
@@ -88,7 +89,7 @@ class Metrics:
             description="Time from request to routing decision (parse, classify, decide).",
             explicit_bucket_boundaries_advisory=a.DECISION_BUCKETS,
         )
-        self._queue_sources: list[Mapping[str, Any]] = []
+        self._queue_sources: list[dict[str, Callable[[], Any]]] = []
         self._queue_reported: dict[str, int] = {}
         self.queue_depth = meter.create_observable_gauge(
             a.METRIC_QUEUE_DEPTH,
@@ -124,8 +125,12 @@ class Metrics:
     # --- queue depth: read when the metrics are collected, never on the request path ------
 
     def watch_queues(self, backends: Mapping[str, Any]) -> None:
-        """Report ``queue_depth()`` of these backends (by name) at every collection."""
-        self._queue_sources.append(backends)
+        """Report ``queue_depth()`` of these backends (by name) at every collection.
+
+        Held by weak reference: the meter provider (often the process-wide global one)
+        keeps this callback for good, and must not keep a dropped router's backends, and
+        with them its models, alive."""
+        self._queue_sources.append({name: _weak(b) for name, b in backends.items()})
 
     def report_queue(self, backend: str, depth: int) -> None:
         """A depth some other code measured; reported until a newer value replaces it."""
@@ -133,9 +138,11 @@ class Metrics:
 
     def _observe_queues(self, options: CallbackOptions) -> Iterable[Observation]:
         seen: set[str] = set()
+        self._queue_sources = [s for s in self._queue_sources if any(r() for r in s.values())]
         for backends in self._queue_sources:
-            for name, backend in list(backends.items()):
-                if name in seen:
+            for name, ref in list(backends.items()):
+                backend = ref()
+                if backend is None or name in seen:
                     continue
                 seen.add(name)
                 yield Observation(int(backend.queue_depth()), {a.BACKEND: name})
@@ -191,3 +198,11 @@ class Metrics:
             if tier is not None:
                 attrs[a.TIER] = tier
             self.cost.add(cost_usd, attrs)
+
+
+def _weak(obj: Any) -> Callable[[], Any]:
+    """A weak reference to ``obj``, or a plain getter for an object that allows none."""
+    try:
+        return weakref.ref(obj)
+    except TypeError:
+        return lambda: obj
