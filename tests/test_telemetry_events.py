@@ -472,9 +472,9 @@ class Busy(FakeBackend):
 
 
 def test_queue_depth_is_read_from_the_backends_when_metrics_are_collected(otel: Otel) -> None:
-    busy = Busy("smol")
+    busy, idle = Busy("smol"), FakeBackend()  # held by their owner: the gauge only watches
     obs = TelemetryObserver(
-        otel.tracer_provider, otel.meter_provider, backends={"smol": busy, "idle": FakeBackend()}
+        otel.tracer_provider, otel.meter_provider, backends={"smol": busy, "idle": idle}
     )
     obs.queue_depth("remote-thing", 1)  # a depth reported through the hook
     depths = {p.attributes[A.BACKEND]: p.value for p in otel.points(A.METRIC_QUEUE_DEPTH)}

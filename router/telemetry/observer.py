@@ -99,7 +99,8 @@ class TelemetryObserver(Observer):
     until the application configures the SDK. ``capture_content=None`` reads
     ``OTEL_INSTRUMENTATION_GENAI_CAPTURE_MESSAGE_CONTENT``; see :mod:`router.telemetry.content`.
     ``backends`` (name -> backend) are asked for their ``queue_depth()`` each time the
-    metrics are collected, which costs requests nothing.
+    metrics are collected, which costs requests nothing; they are watched, not kept (held
+    by weak reference), so a dropped router can free its models.
 
     The router builds one by default; to give it providers of your own::
 
