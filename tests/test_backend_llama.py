@@ -344,9 +344,16 @@ def test_a_model_that_fails_to_load_is_unavailable(tmp_path) -> None:
     path = tmp_path / "unknown-architecture.gguf"
     path.write_bytes(bytes(data))
     b = LlamaCppBackend.from_spec(_broken_spec(path))
-    with pytest.raises(errors.BackendUnavailable, match="failed to load"):
+    with pytest.raises(errors.BackendUnavailable, match="failed to load") as info:
         b.chat(greedy("hi"))
+    assert str(path) in str(info.value) and "complete GGUF" in str(info.value)
     assert not b.health().ok
+    # Fixed on disk: tried again once the failure is a minute old, not kept forever.
+    path.write_bytes((tmp_path / "full.gguf").read_bytes())
+    with pytest.raises(errors.BackendUnavailable, match="failed to load"):
+        b.chat(greedy("hi"))  # within the minute: no second load
+    b._failed_at -= 61.0
+    assert b.chat(greedy("hi", 2)).choices[0].finish_reason in ("stop", "length")
     b.close()
 
 

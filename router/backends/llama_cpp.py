@@ -44,6 +44,11 @@ from router.completion import ChatCompletion, ChatCompletionChunk, Usage
 from router.config import BackendSpec
 from router.messages import ChatRequest, ImagePart
 
+RELOAD_AFTER_S = 60.0
+"""A model that failed to load is not tried again for this long (a request fails at once,
+and the router moves on); after it, the next request tries again: the file may have been
+completed or replaced, or memory freed."""
+
 
 class LlamaCppOptions(BaseModel):
     """``options`` of ``kind: llama_cpp`` (see the module docstring)."""
@@ -127,6 +132,7 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
         self.info: GGUFInfo = _checked_info(spec, self.model_path)
         self._load_lock = threading.Lock()
         self._load_error: BaseException | None = None
+        self._failed_at = 0.0  # when the model last failed to load (monotonic)
         self._library_broken = False  # the failure was importing llama-cpp-python itself
         self.load_seconds: float | None = None
         if options.preload:
@@ -175,7 +181,9 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
             if slot is not None:
                 return slot
             if self._load_error is not None:
-                raise self._load_failed()
+                if self._library_broken or time.monotonic() - self._failed_at < RELOAD_AFTER_S:
+                    raise self._load_failed()
+                self._load_error = None  # the file may have been replaced: try again
             Llama = self._library()
             o = self.options
             kwargs: dict[str, Any] = dict(
@@ -193,7 +201,7 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
             try:
                 slot = self._slots[i] = _Slot(Llama(**{**kwargs, **o.llama_kwargs}))
             except Exception as exc:
-                self._load_error = exc
+                self._load_error, self._failed_at = exc, time.monotonic()
                 raise self._load_failed() from exc
             return slot
 
@@ -210,7 +218,11 @@ class LlamaCppBackend(InProcessBackend[_Slot]):
     def _load_failed(self) -> errors.BackendUnavailable:
         name = type(self._load_error).__name__
         if not self._library_broken:
-            why = f"the model failed to load ({name})"
+            why = (
+                f"the model failed to load from {self.model_path} ({name}): check that the "
+                "file is a complete GGUF of an architecture this llama.cpp knows, and that "
+                "there is memory for it"
+            )
         elif isinstance(self._load_error, ImportError):
             why = "llama-cpp-python is not installed (pip install 'hybrid-router[local]')"
         else:
