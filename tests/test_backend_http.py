@@ -272,6 +272,12 @@ def test_loop_client_keeps_one_client_per_running_loop() -> None:
     assert c is not a and len(made) == 2
     assert cache.take() is None  # outside a loop: no pool to close here, all forgotten
 
+    async def after_take() -> object | None:
+        return cache.get()
+
+    assert asyncio.run(after_take()) is None and len(made) == 2  # closed: no new pool
+    cache = LoopClient(lambda: made.append(object()) or made[-1])
+
     async def take_own() -> tuple[object, object | None]:
         own = cache.get()
         return own, cache.take()  # in a loop: its own pool, to close there

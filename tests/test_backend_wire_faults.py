@@ -282,6 +282,33 @@ def test_close_racing_a_call_is_unavailable_not_a_runtime_error(server, monkeypa
             asyncio.run(run())
 
 
+@pytest.mark.parametrize("path", ["achat", "astream"])
+def test_close_before_an_async_call_takes_its_pool_opens_no_new_pool(
+    server, monkeypatch, path
+) -> None:
+    """close() lands after the call's closed check, before it takes its loop's pool: no
+    new pool is made for the closed backend (it would never be closed), and the caller
+    gets BackendUnavailable."""
+    b = http(server)
+    body = b._body
+
+    def body_then_closed(*args):  # type: ignore[no-untyped-def]
+        b.close()
+        return body(*args)
+
+    monkeypatch.setattr(b, "_body", body_then_closed)
+
+    async def run() -> None:
+        if path == "achat":
+            await b.achat(req(), timeout=5)
+        else:
+            [c async for c in b.astream(req(), timeout=5)]
+
+    with pytest.raises(errors.BackendUnavailable, match="backend is closed"):
+        asyncio.run(run())
+    assert b._aclients._clients == {}
+
+
 def test_a_closed_backend_reports_itself_unhealthy_without_probing(openai_stub) -> None:
     """Health is described, never raised, and a closed backend opens no pool to probe."""
     b = OpenAICompatibleBackend.from_spec(stub_http_spec(openai_stub))

@@ -160,22 +160,27 @@ class LoopClient(Generic[_C]):
     for their async calls.
     """
 
-    __slots__ = ("_clients", "_factory", "_lock")
+    __slots__ = ("_clients", "_closed", "_factory", "_lock")
 
     def __init__(self, factory: Callable[[], _C]) -> None:
         self._factory = factory
+        self._closed = False  # after take(): no new client is ever made
         # id(loop) -> (loop, client). Not a WeakKeyDictionary: a client's connections hold
         # their loop, so a weak key would never be freed.
         self._clients: dict[int, tuple[asyncio.AbstractEventLoop, _C]] = {}
         self._lock = threading.Lock()
 
-    def get(self) -> _C:
-        """The running loop's client (call from a coroutine)."""
+    def get(self) -> _C | None:
+        """The running loop's client (call from a coroutine); ``None`` once :meth:`take` has
+        run (the backend was closed, perhaps after the caller checked it was open: a new
+        pool made now would never be closed)."""
         loop = asyncio.get_running_loop()
         entry = self._clients.get(id(loop))
         if entry is not None and entry[0] is loop:
             return entry[1]
         with self._lock:  # two tasks of one loop, or two loops at once: one client each
+            if self._closed:
+                return None
             entry = self._clients.get(id(loop))
             if entry is not None and entry[0] is loop:
                 return entry[1]
@@ -189,12 +194,13 @@ class LoopClient(Generic[_C]):
     def take(self) -> _C | None:
         """Forget every client and return the running loop's (``None`` outside a loop or
         when it has none), to close it there. Other loops' pools belong to those loops and
-        are only dropped."""
+        are only dropped. For the backend's close: no client is made after it."""
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:
             loop = None
         with self._lock:
+            self._closed = True
             clients, self._clients = self._clients, {}
         entry = clients.get(id(loop)) if loop is not None else None
         return entry[1] if entry is not None and entry[0] is loop else None

@@ -132,7 +132,10 @@ class OpenAICompatibleBackend(Backend):
         return h
 
     def _aclient(self) -> httpx.AsyncClient:
-        return self._aclients.get()  # one pool per event loop
+        client = self._aclients.get()  # one pool per event loop
+        if client is None:  # closed after the call's closed check
+            raise self._closed_error()
+        return client
 
     def _url(self) -> str:
         return f"{self.base_url}/chat/completions"

@@ -122,7 +122,10 @@ class OpenAIBackend(Backend):
 
     def _async(self) -> Any:
         self._check_open()
-        return self._aclients.get()  # one pool per event loop
+        client = self._aclients.get()  # one pool per event loop
+        if client is None:  # closed after the check above
+            raise errors.BackendUnavailable("backend is closed", backend=self.name)
+        return client
 
     def _check_open(self) -> None:
         if self._closed:  # a closed backend does not quietly open new pools
