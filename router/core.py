@@ -326,7 +326,8 @@ class Router:
 
     def close(self) -> None:
         """Close every backend (each one, even when closing another fails). Later calls
-        raise :class:`~router.errors.RouterClosed`."""
+        raise :class:`~router.errors.RouterClosed`; so does a request in flight, when its
+        current attempt ends, instead of retrying or falling back on closed backends."""
         self._closed = True
         _close_all([b.close for b in self._backends.values()])
 
