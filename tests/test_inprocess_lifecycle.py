@@ -52,6 +52,42 @@ def test_a_copy_in_use_at_close_is_freed_when_its_stream_ends(tiny_models) -> No
     assert freed(model)
 
 
+@pytest.mark.parametrize("how", ["chat", "stream", "achat"])
+def test_a_request_whose_model_is_loading_at_close_does_not_run(
+    tiny_models, monkeypatch, how
+) -> None:
+    """close() lands while the copy loads (seconds, for a large model): the request ends
+    with BackendUnavailable instead of generating a whole answer on a closed backend,
+    and the copy it loaded is freed."""
+    import llama_cpp
+
+    load = llama_cpp.Llama.__init__
+
+    def slow_load(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        loading.set()
+        closed.wait(5)
+        load(self, *args, **kwargs)
+
+    monkeypatch.setattr(llama_cpp.Llama, "__init__", slow_load)
+    loading, closed = threading.Event(), threading.Event()
+    b = LlamaCppBackend.from_spec(tiny_spec(tiny_models.moe))
+
+    def close_while_loading() -> None:
+        loading.wait(5)
+        b.close()
+        closed.set()
+
+    threading.Thread(target=close_while_loading).start()
+    with pytest.raises(errors.BackendUnavailable, match="closed"):
+        if how == "chat":
+            b.chat(greedy("Tell me a long story", 400))
+        elif how == "stream":
+            list(b.stream(greedy("Tell me a long story", 400)))
+        else:
+            asyncio.run(b.achat(greedy("Tell me a long story", 400)))
+    assert b.metadata()["loaded"] is False
+
+
 def test_a_copy_in_use_at_close_is_freed_when_its_chat_ends(tiny_models) -> None:
     b = LlamaCppBackend.from_spec(tiny_spec(tiny_models.moe, preload=True))
     model = the_model(b)
@@ -176,3 +212,23 @@ def test_a_closed_or_unused_backend_is_dropped_without_a_warning(tiny_models) ->
         gc.collect()
     assert not [w for w in seen if issubclass(w.category, ResourceWarning)]
     assert freed(model)
+
+
+def test_a_dropped_backend_that_never_loaded_its_model_does_not_claim_to_free_one(
+    tiny_models, monkeypatch
+) -> None:
+    import llama_cpp
+
+    def no_memory(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise ValueError("Failed to load model")
+
+    monkeypatch.setattr(llama_cpp.Llama, "__init__", no_memory)
+    b = LlamaCppBackend.from_spec(tiny_spec(tiny_models.moe))
+    with pytest.raises(errors.BackendUnavailable, match="failed to load"):
+        asyncio.run(b.achat(greedy("Hi", 2)))  # an async call starts a worker
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        del b
+        gc.collect()
+    said = [str(w.message) for w in seen if issubclass(w.category, ResourceWarning)]
+    assert said and all("worker was stopped" in m and "model" not in m for m in said), said

@@ -259,6 +259,8 @@ class InProcessBackend(Backend, Generic[SlotT]):
             if job.stopped():
                 raise _busy(errors.BackendTimeout("timed out in the queue", backend=self.name))
             slot = self._slot(i)
+            if self._closed:  # closed while the copy loaded: nothing runs on a closed backend
+                raise errors.BackendUnavailable("backend closed", backend=self.name)
             slot.job = job
             try:
                 if not job.request.stream:
@@ -289,6 +291,8 @@ class InProcessBackend(Backend, Generic[SlotT]):
             if self._closed:
                 raise errors.BackendUnavailable("backend closed", backend=self.name)
             slot = self._slot(job.slot)
+            if self._closed:  # closed while the copy loaded (seconds, for a large model)
+                raise errors.BackendUnavailable("backend closed", backend=self.name)
         except BaseException:
             self._release(job)
             raise
@@ -449,13 +453,15 @@ def _collected(q: _Queue, slots: list[Any], unload: Callable[[Any], None], name:
     """A backend was garbage-collected without :meth:`~InProcessBackend.close`: stop its
     workers, fail what still waits, free its models. Nothing runs on them: a job holds its
     backend."""
-    started = bool(q.threads) or any(slot is not None for slot in slots)
+    loaded = any(slot is not None for slot in slots)
+    started = bool(q.threads) or loaded
     for job in q.shut() or ():
         _fail(job, name)
     _free_idle(q, slots, unload)
     if started:
+        what = "its model was freed" if loaded else "its worker was stopped"
         warnings.warn(
-            f"in-process backend {name!r} was not closed; its model was freed when it was "
+            f"in-process backend {name!r} was not closed; {what} when it was "
             "garbage-collected (call close(), or use the router as a context manager)",
             ResourceWarning,
             stacklevel=1,
