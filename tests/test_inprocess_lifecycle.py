@@ -217,12 +217,10 @@ def test_a_closed_or_unused_backend_is_dropped_without_a_warning(tiny_models) ->
 def test_a_dropped_backend_that_never_loaded_its_model_does_not_claim_to_free_one(
     tiny_models, monkeypatch
 ) -> None:
-    import llama_cpp
-
-    def no_memory(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def no_memory(**kwargs):  # type: ignore[no-untyped-def]
         raise ValueError("Failed to load model")
 
-    monkeypatch.setattr(llama_cpp.Llama, "__init__", no_memory)
+    monkeypatch.setattr(LlamaCppBackend, "_library", lambda self: no_memory)
     b = LlamaCppBackend.from_spec(tiny_spec(tiny_models.moe))
     with pytest.raises(errors.BackendUnavailable, match="failed to load"):
         asyncio.run(b.achat(greedy("Hi", 2)))  # an async call starts a worker
