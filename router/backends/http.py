@@ -167,11 +167,15 @@ class OpenAICompatibleBackend(Backend):
     def _closed_error(self) -> errors.BackendError:
         return errors.BackendUnavailable("backend is closed", backend=self.name)
 
-    def _closed_meanwhile(self, exc: RuntimeError) -> bool:
-        """Whether ``exc`` is httpx refusing to send on a pool that :meth:`close` (or
-        :meth:`aclose`) shut after the call's closed check. Any other RuntimeError is
-        not ours to type."""
-        return self._closed and "client has been closed" in str(exc)
+    def _failure(self, exc: Exception) -> errors.BackendError:
+        """The typed error for what httpx raised: a transport error, or its RuntimeError
+        for a pool that :meth:`close` (or :meth:`aclose`) shut after the call's closed
+        check. Any other RuntimeError is not ours to type and is raised again."""
+        if isinstance(exc, httpx.HTTPError):
+            return errors.translated(self._error(exc), exc)
+        if self._closed and "client has been closed" in str(exc):
+            return self._closed_error()
+        raise exc
 
     # --- the Backend interface ------------------------------------------------------
 
@@ -199,12 +203,8 @@ class OpenAICompatibleBackend(Backend):
                     pieces.append(piece)
                     _check(deadline, self.name)
                 status, resp_headers = resp.status_code, resp.headers
-        except httpx.HTTPError as exc:
-            failure = errors.translated(self._error(exc), exc)
-        except RuntimeError as exc:
-            if not self._closed_meanwhile(exc):
-                raise
-            failure = self._closed_error()
+        except (httpx.HTTPError, RuntimeError) as exc:
+            failure = self._failure(exc)
         else:
             return self._completion(request, status, resp_headers, b"".join(pieces))
         # Outside the handler: httpx's exception, whose request holds the bearer key, is
@@ -228,12 +228,8 @@ class OpenAICompatibleBackend(Backend):
             )
         except asyncio.TimeoutError:
             failure: errors.BackendError = errors.BackendTimeout("timed out", backend=self.name)
-        except httpx.HTTPError as exc:
-            failure = errors.translated(self._error(exc), exc)
-        except RuntimeError as exc:
-            if not self._closed_meanwhile(exc):
-                raise
-            failure = self._closed_error()
+        except (httpx.HTTPError, RuntimeError) as exc:
+            failure = self._failure(exc)
         else:
             return self._completion(request, resp.status_code, resp.headers, resp.content)
         raise failure  # outside the handlers, as in chat
@@ -273,12 +269,8 @@ class OpenAICompatibleBackend(Backend):
                         break
             finally:
                 resp.close()
-        except httpx.HTTPError as exc:
-            failure = errors.translated(self._error(exc), exc)
-        except RuntimeError as exc:
-            if not self._closed_meanwhile(exc):
-                raise
-            failure = self._closed_error()
+        except (httpx.HTTPError, RuntimeError) as exc:
+            failure = self._failure(exc)
         else:
             yield from events.finish()
             return
@@ -323,12 +315,8 @@ class OpenAICompatibleBackend(Backend):
                         break
             finally:
                 await resp.aclose()
-        except httpx.HTTPError as exc:
-            failure = errors.translated(self._error(exc), exc)
-        except RuntimeError as exc:
-            if not self._closed_meanwhile(exc):
-                raise
-            failure = self._closed_error()
+        except (httpx.HTTPError, RuntimeError) as exc:
+            failure = self._failure(exc)
         else:
             for chunk in events.finish():
                 yield chunk
