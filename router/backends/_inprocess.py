@@ -258,9 +258,7 @@ class InProcessBackend(Backend, Generic[SlotT]):
         try:
             if job.stopped():
                 raise _busy(errors.BackendTimeout("timed out in the queue", backend=self.name))
-            slot = self._slot(i)
-            if self._closed:  # closed while the copy loaded: nothing runs on a closed backend
-                raise errors.BackendUnavailable("backend closed", backend=self.name)
+            slot = self._open_slot(i)
             slot.job = job
             try:
                 if not job.request.stream:
@@ -280,6 +278,15 @@ class InProcessBackend(Backend, Generic[SlotT]):
 
             return fail
 
+    def _open_slot(self, i: int) -> SlotT:
+        """Copy ``i``, loaded if need be, for a job about to run on it. Nothing runs on a
+        backend closed before the load or during it (seconds, for a large model)."""
+        if not self._closed:
+            slot = self._slot(i)
+            if not self._closed:
+                return slot
+        raise errors.BackendUnavailable("backend closed", backend=self.name)
+
     def _inline(self, request: ChatRequest, timeout: float | None) -> tuple[Job, SlotT]:
         """Wait for this thread's turn on the model: FIFO with every other caller."""
         job = self._submit(request, timeout)
@@ -288,11 +295,7 @@ class InProcessBackend(Backend, Generic[SlotT]):
             self._release(job)
             raise _busy(errors.BackendTimeout("timed out in the queue", backend=self.name))
         try:
-            if self._closed:
-                raise errors.BackendUnavailable("backend closed", backend=self.name)
-            slot = self._slot(job.slot)
-            if self._closed:  # closed while the copy loaded (seconds, for a large model)
-                raise errors.BackendUnavailable("backend closed", backend=self.name)
+            slot = self._open_slot(job.slot)
         except BaseException:
             self._release(job)
             raise
