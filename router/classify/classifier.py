@@ -186,7 +186,8 @@ class Classifier:
         # Names, stop sequences, tool definitions ... are sent too: scanned like messages,
         # indexed after them (see ChatRequest.all_texts).
         index = len(request.messages)
-        images = {img.url: img.detail or "auto" for img in request.images()}
+        wants_images = request.has_images
+        images = {img.url: img.detail or "auto" for img in request.images()} if wants_images else {}
         for text in request.extra_texts():
             detail = images.get(text)
             if detail is not None:
@@ -215,6 +216,6 @@ class Classifier:
             wants_tools=bool(request.tools) and request.tool_choice != "none",
             wants_json=request.wants_json,
             wants_stream=request.stream,
-            wants_images=request.has_images,
+            wants_images=wants_images,
             max_output_tokens=request.max_tokens,
         )

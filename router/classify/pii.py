@@ -151,13 +151,13 @@ _FOLDABLE = re.compile("[" + "".join(re.escape(chr(c)) for c in sorted(_FOLD)) +
 _INVISIBLE_CODES = (0x00AD, 0x061C, *range(0x200B, 0x2010), 0x2060, 0xFEFF)
 _INVISIBLE_CODES += (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x180E, 0xE0001, 0xE007F)
 _INVISIBLE_CODES += (*range(0xFE00, 0xFE10), *range(0xE0100, 0xE01F0))  # variation selectors
-_INVISIBLE = re.compile("[" + "".join(map(chr, _INVISIBLE_CODES)) + "]")
 DASHES = "".join(sorted(chr(c) for c in _FOLD if _FOLD[c] == "-"))
 """The characters read as a hyphen (Unicode dashes and minus signs): redaction accepts them
 between the digits of a number, as the scan does."""
 INVISIBLE = "".join(map(chr, _INVISIBLE_CODES))
 """The characters the scan reads as absent: redaction accepts any number of them anywhere
 in a number, as the scan does."""
+_INVISIBLE = re.compile(f"[{INVISIBLE}]")
 
 
 def _without_invisible(text: str) -> list[Finding]:
